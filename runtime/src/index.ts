@@ -1,0 +1,5 @@
+export * from './infrastructure/endpoints';
+export * from './infrastructure/readiness';
+export * from './infrastructure/docker';
+export * from './infrastructure/resolve-infrastructure';
+export { type LocalProfile, localPortEnv, dataRoot } from './infrastructure/local/local-servers';

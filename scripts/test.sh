@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `npm test`: type-check, lint, then every jest project (unit, int, e2e); int and e2e run
+# against real servers that the jest global setup finds or starts (see README). Extra
+# arguments go to jest. Ends with a check that no server process of this run is left.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+data_root="${CHAT_DATA_DIR:-$root/.data}"
+mkdir -p "$data_root"
+results="$data_root/jest-results.json"
+rm -f "$results"
+status=0
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "type-check (tsc -b)"
+tsc -b || status=1
+
+step "lint (eslint)"
+eslint --max-warnings 0 . || status=1
+
+step "tests (jest: unit, int, e2e)"
+jest --ci --json --outputFile="$results" "$@" || status=1
+
+step "leftover processes"
+# Every local server of a test run has its data folder (.data/test-<pid>, or the temp folder
+# PostgreSQL falls back to) on its command line; the supervisor's plan lives there too.
+sleep 0.5
+leftovers="$(pgrep -af -- "$data_root/test-|chat-backend-pg-" || true)"
+if [ -n "$leftovers" ]; then
+  echo "processes started by this run are still alive:"
+  echo "$leftovers"
+  pkill -KILL -f -- "$data_root/test-|chat-backend-pg-" || true
+  status=1
+else
+  echo "none: every server the tests started has stopped"
+fi
+
+if [ -f "$results" ]; then
+  # One plain closing line, whatever the runner prints above it.
+  node -e '
+    const r = require(process.argv[1]);
+    console.log(`\nsummary: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  ' "$results"
+else
+  echo "jest wrote no results"
+  status=1
+fi
+exit "$status"
