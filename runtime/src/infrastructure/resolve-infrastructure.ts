@@ -24,6 +24,8 @@ export interface InfrastructureOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Defaults to every dependency; EventStoreDB is optional (absent in local mode). */
   readonly dependencies?: readonly Dependency[];
+  /** How long a given URL may take to answer its probe (30 s by default). */
+  readonly givenUrlTimeoutMs?: number;
 }
 
 export interface RunningInfrastructure {
@@ -87,7 +89,7 @@ export async function resolveInfrastructure(options: InfrastructureOptions): Pro
   let localDataDir: string | undefined;
   try {
     await Promise.all(
-      (Object.keys(values) as Dependency[]).map((d) => waitUntilReady(d, values[d] as string, { timeoutMs: 30_000 })),
+      (Object.keys(values) as Dependency[]).map((d) => waitUntilReady(d, values[d] as string, { timeoutMs: options.givenUrlTimeoutMs ?? 30_000 })),
     );
     for (const d of Object.keys(values) as Dependency[]) log(`${d}: ${redact(values[d] as string)} (from ${endpointEnv[d]})`);
 
