@@ -1,0 +1,38 @@
+import { MESSAGE_MEDIA_MAX, MESSAGE_TEXT_MAX_CHARS, READ_BATCH_MAX } from './limits';
+
+/**
+ * Every error string a client can see. The first group is verbatim from the Socket.IO spec
+ * and the API contract, which clients match on; the rest are ours, where the contract only
+ * asks for a message that names the problem.
+ */
+export const ErrorMessage = {
+  AuthTokenRequired: 'Authentication error: Token required',
+  AuthInvalidToken: 'Authentication error: Invalid token',
+  AuthUserNotFound: 'Authentication error: User not found',
+  ConversationNotFound: 'Conversation not found',
+  NotAuthorizedToJoin: 'Not authorized to join this conversation',
+  NotAuthorizedToSend: 'Not authorized to send message',
+  SenderBlockedRecipient: 'You cannot send messages to a blocked user',
+  ActionNotAvailable: 'Action not available',
+  AudioNotAllowed: 'Audio messages are not allowed',
+  FailedToSend: 'Failed to send message',
+  FailedToJoin: 'Failed to join conversation',
+  FailedToMarkRead: 'Failed to mark messages as read',
+
+  MessageEmpty: 'Message must have text or media',
+  MessageTextTooLong: `Message text exceeds ${MESSAGE_TEXT_MAX_CHARS} characters`,
+  TooManyMedia: `Too many media items (max ${MESSAGE_MEDIA_MAX})`,
+  MessageTypeMismatch: 'messageType does not match content',
+  ReplyTargetNotFound: 'Reply target not found in this conversation',
+  TooManyMessageIds: `Too many message ids (max ${READ_BATCH_MAX})`,
+  NotAParticipant: 'Not a participant of this conversation',
+  MessageNotFound: 'Message not found',
+  NotMessageSender: 'Only the sender can delete this message',
+  UserNotFound: 'User not found',
+  NotAGroup: 'Not a group conversation',
+  NotGroupAdmin: 'Only a group admin can do this',
+  CannotBlockSelf: 'You cannot block yourself',
+  InvalidPayload: 'Invalid payload',
+} as const;
+
+export type ErrorMessageText = (typeof ErrorMessage)[keyof typeof ErrorMessage];

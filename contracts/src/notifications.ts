@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { gatewayIdSchema, socketIdSchema } from './metadata';
+import { guarded, parseWith, ParseResult } from './parsing';
+import { ServerEvent, ServerEventName, serverEventSchemas } from './socket-events';
+import { roomSchema } from './topics';
+
+/**
+ * What projections (and presence) ask gateways to emit, on the notifications topic. A room
+ * target reaches every socket in it on every gateway; a socket target (`message:sent`)
+ * reaches one socket, through the gateway that holds it. `except` leaves one socket out, as
+ * Socket.IO's `except` does.
+ */
+export const notificationTargetSchema = z.union([
+  z.object({ room: roomSchema }),
+  z.object({ gatewayId: gatewayIdSchema, socketId: socketIdSchema }),
+]);
+
+function notification<E extends ServerEventName>(event: E) {
+  return z.object({
+    type: z.literal('GatewayNotification'),
+    version: z.literal(1),
+    target: notificationTargetSchema,
+    event: z.literal(event),
+    payload: serverEventSchemas[event],
+    except: socketIdSchema.optional(),
+  });
+}
+
+/** Discriminated on `event`, so a notification's payload is always that event's payload. */
+export const gatewayNotificationSchema = guarded(
+  z.discriminatedUnion('event', [
+    notification(ServerEvent.NewMessage),
+    notification(ServerEvent.MessageSent),
+    notification(ServerEvent.MessageDelivered),
+    notification(ServerEvent.MessagesRead),
+    notification(ServerEvent.TypingStart),
+    notification(ServerEvent.TypingStop),
+    notification(ServerEvent.UserOnline),
+    notification(ServerEvent.UserOffline),
+    notification(ServerEvent.MessageDeleted),
+    notification(ServerEvent.GroupPhotoUpdated),
+    notification(ServerEvent.GroupPhotoRemoved),
+    notification(ServerEvent.Error),
+  ]),
+);
+
+export type NotificationTarget = z.output<typeof notificationTargetSchema>;
+export type GatewayNotification = z.output<typeof gatewayNotificationSchema>;
+export type GatewayNotificationOf<E extends ServerEventName> = Extract<GatewayNotification, { event: E }>;
+
+export function parseNotification(raw: unknown): ParseResult<GatewayNotification> {
+  return parseWith(gatewayNotificationSchema, raw);
+}
+
+export function notificationPartitionKey(notification: GatewayNotification): string {
+  return 'room' in notification.target ? notification.target.room : notification.target.gatewayId;
+}
