@@ -131,11 +131,18 @@ export const registerUserCommandSchema = command(CommandType.RegisterUser, {
   name: z.string().min(1).max(USER_NAME_MAX_CHARS),
   profileImage: urlSchema.nullable(),
 });
+/**
+ * A block is decided on the stream of the pair's direct conversation (`directConversationId`),
+ * the same stream every send between them is decided on, so a block and a send racing each
+ * other are ordered by that stream's revision and no send slips past a block.
+ */
 export const blockUserCommandSchema = command(CommandType.BlockUser, {
+  conversationId: objectIdSchema,
   userId: objectIdSchema,
   blockedUserId: objectIdSchema,
 });
 export const unblockUserCommandSchema = command(CommandType.UnblockUser, {
+  conversationId: objectIdSchema,
   userId: objectIdSchema,
   blockedUserId: objectIdSchema,
 });
@@ -181,8 +188,9 @@ export function parseCommand(raw: unknown): ParseResult<Command> {
 
 /**
  * The Kafka key, which is also the id of the stream the command is decided against: the
- * conversation for conversation commands, the user for user commands. One key per stream
- * keeps each stream's commands in order on one partition.
+ * conversation for conversation commands (blocks included: they are decided on the pair's
+ * direct conversation), the user for RegisterUser. One key per stream keeps each stream's
+ * commands in order on one partition.
  */
 export function commandPartitionKey(command: Command): string {
   return 'conversationId' in command.data ? command.data.conversationId : command.data.userId;

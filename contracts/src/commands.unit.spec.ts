@@ -46,8 +46,8 @@ const commands: Command[] = [
   { ...envelope, type: 'SetGroupPhoto', data: { conversationId, groupImage: 'https://cdn.example.com/g.jpg' } },
   { ...envelope, type: 'RemoveGroupPhoto', data: { conversationId } },
   { ...envelope, type: 'RegisterUser', data: { userId: alice, name: 'Alice', profileImage: null } },
-  { ...envelope, type: 'BlockUser', data: { userId: alice, blockedUserId: bob } },
-  { ...envelope, type: 'UnblockUser', data: { userId: alice, blockedUserId: bob } },
+  { ...envelope, type: 'BlockUser', data: { conversationId, userId: alice, blockedUserId: bob } },
+  { ...envelope, type: 'UnblockUser', data: { conversationId, userId: alice, blockedUserId: bob } },
 ];
 
 const send = commands[0] as Command;
@@ -91,14 +91,14 @@ describe('commands', () => {
     ['data of another command', { ...send, type: 'DeleteMessage', data: { conversationId } }, 'Invalid payload: data.messageId: expected string, received undefined'],
     ['an empty delivery', { ...envelope, type: 'MarkMessageDelivered', data: { conversationId, messageIds: [], recipientId: bob } }, 'Invalid payload: data.messageIds: Too small'],
     ['a non-ObjectId participant', { ...envelope, type: 'AddParticipants', data: { conversationId, userIds: ['bob'] } }, 'Invalid payload: data.userIds[0]: expected a 24-hex-digit ObjectId'],
-    ['a non-ObjectId blocked user', { ...envelope, type: 'BlockUser', data: { userId: alice, blockedUserId: 'x' } }, 'Invalid payload: data.blockedUserId: expected a 24-hex-digit ObjectId'],
+    ['a non-ObjectId blocked user', { ...envelope, type: 'BlockUser', data: { conversationId, userId: alice, blockedUserId: 'x' } }, 'Invalid payload: data.blockedUserId: expected a 24-hex-digit ObjectId'],
     ['an own "__proto__" key', JSON.parse(JSON.stringify(send).replace('"data":{', '"data":{"__proto__":{"admin":true},')), 'Invalid payload: data.__proto__: forbidden key'],
     ['null', null, 'Invalid payload: expected object, received null'],
   ])('rejects %s', (_name, raw, message) => {
     expect(messageOf(raw)).toContain(message);
   });
 
-  it('keys conversation commands by conversation and user commands by user', () => {
-    expect(commands.map(commandPartitionKey)).toEqual([...Array(10).fill(conversationId), alice, alice, alice]);
+  it('keys conversation commands (blocks included) by conversation and RegisterUser by user', () => {
+    expect(commands.map(commandPartitionKey)).toEqual([...Array(10).fill(conversationId), alice, conversationId, conversationId]);
   });
 });

@@ -52,7 +52,8 @@ function event<T extends DomainEventType, D extends z.ZodRawShape>(type: T, data
   return z.object({ type: z.literal(type), version: z.literal(1), data: z.object(data) });
 }
 
-const userPair = { userId: objectIdSchema, blockedUserId: objectIdSchema };
+/** Recorded on the pair's direct conversation stream (see BlockUser); `userId` is the blocker. */
+const userPair = { conversationId: objectIdSchema, userId: objectIdSchema, blockedUserId: objectIdSchema };
 
 export const userRegisteredEventSchema = event(EventType.UserRegistered, {
   userId: objectIdSchema,

@@ -18,8 +18,8 @@ const at = '2024-05-01T10:00:00.000Z';
 
 const events: DomainEvent[] = [
   { type: 'UserRegistered', version: 1, data: { userId: alice, name: 'Alice', profileImage: 'https://cdn.example.com/a.png' } },
-  { type: 'UserBlocked', version: 1, data: { userId: alice, blockedUserId: bob } },
-  { type: 'UserUnblocked', version: 1, data: { userId: alice, blockedUserId: bob } },
+  { type: 'UserBlocked', version: 1, data: { conversationId, userId: alice, blockedUserId: bob } },
+  { type: 'UserUnblocked', version: 1, data: { conversationId, userId: alice, blockedUserId: bob } },
   { type: 'DirectConversationCreated', version: 1, data: { conversationId, participantIds: [alice, bob], createdBy: alice, createdAt: at } },
   {
     type: 'GroupConversationCreated',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { WIRE_ID_MAX_CHARS } from './limits';
 
@@ -29,4 +30,15 @@ export function isObjectId(value: unknown): value is string {
 /** The normalised id, or undefined for anything a lookup should answer "not found". */
 export function toObjectId(value: unknown): string | undefined {
   return isObjectId(value) ? value.toLowerCase() : undefined;
+}
+
+/**
+ * The id of the direct conversation between two users: the same whichever of them asks, so
+ * "created once" holds without a lookup, and a block between them (decided on this
+ * conversation's stream) has a stream before the conversation itself exists. 24 hex digits
+ * of a SHA-256 of the ordered pair, so it reads as an ObjectId everywhere ids are checked.
+ */
+export function directConversationId(userA: string, userB: string): string {
+  const [first, second] = [userA.toLowerCase(), userB.toLowerCase()].sort();
+  return createHash('sha256').update(`direct:${first}:${second}`).digest('hex').slice(0, 24);
 }

@@ -1,4 +1,4 @@
-import { isObjectId, objectIdSchema, toObjectId, wireIdSchema } from './index';
+import { directConversationId, isObjectId, objectIdSchema, toObjectId, wireIdSchema } from './index';
 
 describe('ObjectIds', () => {
   it.each([
@@ -33,5 +33,22 @@ describe('ObjectIds', () => {
   it('lets any bounded string through as a wire id', () => {
     expect(wireIdSchema.parse('abc')).toBe('abc');
     expect(wireIdSchema.safeParse('a'.repeat(257)).success).toBe(false);
+  });
+});
+
+describe('directConversationId', () => {
+  const alice = '507f1f77bcf86cd799439021';
+  const bob = '507f1f77bcf86cd799439022';
+
+  it('is the same for both orders and both cases, and reads as an ObjectId', () => {
+    const id = directConversationId(alice, bob);
+    expect(directConversationId(bob, alice)).toBe(id);
+    expect(directConversationId(alice.toUpperCase(), bob)).toBe(id);
+    expect(isObjectId(id)).toBe(true);
+    expect(id).toBe(id.toLowerCase());
+  });
+
+  it('differs for a different pair', () => {
+    expect(directConversationId(alice, '507f1f77bcf86cd799439023')).not.toBe(directConversationId(alice, bob));
   });
 });
