@@ -31,9 +31,17 @@ export const commandAcceptedSchema = z.object({
   }),
 });
 
+/**
+ * Why a command was refused, independent of wording: REST maps it to a status code
+ * (404, 403, 400, 409), sockets ignore it and show `message`.
+ */
+export const rejectionCodeSchema = z.enum(['not_found', 'forbidden', 'invalid', 'conflict']);
+export type RejectionCode = z.output<typeof rejectionCodeSchema>;
+
 export const commandRejectedSchema = z.object({
   type: z.literal('CommandRejected'),
   ...resultFields,
+  code: rejectionCodeSchema,
   /** The client-facing error string (errors.ts), sent as is. */
   message: z.string().min(1),
 });

@@ -32,6 +32,9 @@ export const ErrorMessage = {
   NotAGroup: 'Not a group conversation',
   NotGroupAdmin: 'Only a group admin can do this',
   CannotBlockSelf: 'You cannot block yourself',
+  CannotConverseWithSelf: 'You cannot start a conversation with yourself',
+  UserAlreadyExists: 'User already exists',
+  ConversationIdConflict: 'Conversation id already in use',
   InvalidPayload: 'Invalid payload',
 } as const;
 

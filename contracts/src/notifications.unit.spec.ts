@@ -64,7 +64,7 @@ describe('command results', () => {
   const results: CommandResult[] = [
     { ...base, type: 'CommandAccepted', commandType: 'SendMessage', result: { messageId: alice, conversationId, duplicate: true } },
     { ...base, type: 'CommandAccepted', commandType: 'BlockUser', result: {} },
-    { ...base, type: 'CommandRejected', commandType: 'SendMessage', message: 'Audio messages are not allowed' },
+    { ...base, type: 'CommandRejected', commandType: 'SendMessage', code: 'invalid', message: 'Audio messages are not allowed' },
   ];
 
   it.each(results.map((result) => [result.type, result] as const))('%s round-trips through JSON', (_type, result) => {
