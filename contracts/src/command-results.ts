@@ -33,9 +33,10 @@ export const commandAcceptedSchema = z.object({
 
 /**
  * Why a command was refused, independent of wording: REST maps it to a status code
- * (404, 403, 400, 409), sockets ignore it and show `message`.
+ * (404, 403, 400, 409, 500 for `internal`: the command could not be handled and went to the
+ * dead-letter topic), sockets ignore it and show `message`.
  */
-export const rejectionCodeSchema = z.enum(['not_found', 'forbidden', 'invalid', 'conflict']);
+export const rejectionCodeSchema = z.enum(['not_found', 'forbidden', 'invalid', 'conflict', 'internal']);
 export type RejectionCode = z.output<typeof rejectionCodeSchema>;
 
 export const commandRejectedSchema = z.object({

@@ -18,6 +18,8 @@ export const ErrorMessage = {
   FailedToSend: 'Failed to send message',
   FailedToJoin: 'Failed to join conversation',
   FailedToMarkRead: 'Failed to mark messages as read',
+  /** Ours: any other command that could not be handled (it went to the dead-letter topic). */
+  FailedToProcess: 'Failed to process command',
 
   MessageEmpty: 'Message must have text or media',
   MessageTextTooLong: `Message text exceeds ${MESSAGE_TEXT_MAX_CHARS} characters`,
@@ -35,6 +37,8 @@ export const ErrorMessage = {
   CannotConverseWithSelf: 'You cannot start a conversation with yourself',
   UserAlreadyExists: 'User already exists',
   ConversationIdConflict: 'Conversation id already in use',
+  MessageIdConflict: 'Message id already in use',
+  ActingForAnotherUser: 'You cannot act for another user',
   InvalidPayload: 'Invalid payload',
 } as const;
 
