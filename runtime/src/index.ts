@@ -3,3 +3,5 @@ export * from './infrastructure/readiness';
 export * from './infrastructure/docker';
 export * from './infrastructure/resolve-infrastructure';
 export { type LocalProfile, localPortEnv, dataRoot } from './infrastructure/local/local-servers';
+export * from './kafka/kafka';
+export * from './event-store';

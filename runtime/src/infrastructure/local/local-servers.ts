@@ -20,16 +20,21 @@ export type LocalDependency = 'kafka' | 'postgres' | 'mongodb' | 'redis';
 export const localDependencies: readonly LocalDependency[] = ['kafka', 'postgres', 'mongodb', 'redis'];
 
 /**
- * `test`: a fresh data folder per run (.data/test-<pid>), deleted at the end, fsync off.
- * `dev`:  one persistent data folder (.data/dev) for `npm start`, durable settings.
+ * `test`:  a fresh data folder per run (.data/test-<pid>), deleted at the end, fsync off.
+ * `bench`: a fresh data folder per run (.data/bench-<pid>), deleted at the end, durable
+ *          settings, so benchmark figures are what a real deployment would see.
+ * `dev`:   one persistent data folder (.data/dev) for `npm start`, durable settings.
  */
-export type LocalProfile = 'test' | 'dev';
+export type LocalProfile = 'test' | 'bench' | 'dev';
+
+const isEphemeral = (profile: LocalProfile): boolean => profile !== 'dev';
 
 type PortName = 'kafka' | 'kafkaController' | 'postgres' | 'mongodb' | 'redis';
 
 const defaultPorts: Record<LocalProfile, Record<PortName, number>> = {
   dev: { kafka: 9092, kafkaController: 9093, postgres: 5432, mongodb: 27017, redis: 6379 },
   test: { kafka: 19092, kafkaController: 19093, postgres: 15432, mongodb: 37017, redis: 16379 },
+  bench: { kafka: 29092, kafkaController: 29093, postgres: 25432, mongodb: 47017, redis: 26379 },
 };
 
 export const localPortEnv = {
@@ -110,8 +115,8 @@ export async function startLocalServers(options: LocalServersOptions): Promise<L
   mkdirSync(root, { recursive: true });
   await removeLeftovers(root, options.profile, log);
 
-  const dataDir = join(root, options.profile === 'dev' ? 'dev' : `test-${process.pid}`);
-  if (options.profile === 'test') rmSync(dataDir, { recursive: true, force: true });
+  const dataDir = join(root, options.profile === 'dev' ? 'dev' : `${options.profile}-${process.pid}`);
+  if (isEphemeral(options.profile)) rmSync(dataDir, { recursive: true, force: true });
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
 
@@ -163,7 +168,7 @@ export async function startLocalServers(options: LocalServersOptions): Promise<L
 
   const stop = async (): Promise<void> => {
     await stopSupervisor(supervisor, supervisorExit, stateFile);
-    if (options.profile === 'test') rmSync(dataDir, { recursive: true, force: true });
+    if (isEphemeral(options.profile)) rmSync(dataDir, { recursive: true, force: true });
   };
 
   const started = Date.now();
@@ -490,8 +495,13 @@ function assertRunning(plan: ServerPlan, stateFile: string, supervisor: ChildPro
 
 async function stopSupervisor(supervisor: ChildProcess, exited: Promise<void>, stateFile: string): Promise<void> {
   if (supervisor.exitCode === null && supervisor.signalCode === null) {
+    // While we wait for it, the supervisor must keep this process alive: unref'd, its exit
+    // would be the only thing pending, and Node would quietly end mid-teardown with code 0.
+    supervisor.ref();
     supervisor.kill('SIGTERM');
-    await Promise.race([exited, sleep(30_000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 30_000)))]);
+    clearTimeout(timer);
   }
   // Belt and braces: whatever the supervisor could not stop, we kill by process group.
   for (const server of readState(stateFile)?.servers ?? []) {
@@ -505,7 +515,9 @@ async function stopSupervisor(supervisor: ChildProcess, exited: Promise<void>, s
  * `npm start` is already running: that is an error, not a leftover.
  */
 async function removeLeftovers(root: string, profile: LocalProfile, log: (line: string) => void): Promise<void> {
-  const folders = readdirSync(root).filter((name) => (profile === 'dev' ? name === 'dev' : /^test-\d+$/.test(name)));
+  const folders = readdirSync(root).filter((name) =>
+    profile === 'dev' ? name === 'dev' : new RegExp(`^${profile}-\\d+$`).test(name),
+  );
   for (const folder of folders) {
     const dir = join(root, folder);
     const state = readState(join(dir, stateFileName));
@@ -526,7 +538,7 @@ async function removeLeftovers(root: string, profile: LocalProfile, log: (line: 
       while (Date.now() < deadline && alive.some((s) => isAlive(s.pid as number))) await sleep(100);
       for (const s of alive) if (isAlive(s.pid as number)) killGroup(s.pid as number, 'SIGKILL');
     }
-    if (profile === 'test') rmSync(dir, { recursive: true, force: true });
+    if (isEphemeral(profile)) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -568,7 +580,6 @@ function tail(file: string, lines: number): string {
   }
 }
 
-/** A pause that never keeps the process alive by itself. */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,0 +1,81 @@
+import { type TopicName, Topic } from '@chat/contracts';
+import { type ConsumerConfig, Kafka, type KafkaConfig, logLevel, type ProducerConfig } from 'kafkajs';
+
+/**
+ * Kafka wiring shared by every service: one way to build clients, the topics with their
+ * partition counts, and consumer/producer settings tuned for chat latency.
+ */
+
+export function createKafka(options: { brokers: readonly string[]; clientId: string; level?: logLevel }): Kafka {
+  const config: KafkaConfig = {
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: options.level ?? logLevel.WARN,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },
+  };
+  return new Kafka(config);
+}
+
+/**
+ * Partition counts: enough for commands of many conversations to be decided in parallel
+ * across messaging instances, few enough that a 2-core machine does not spend its time on
+ * fetch bookkeeping. One partition for the dead letters: they are rare and read by people.
+ */
+export const topicPartitions: Record<TopicName, number> = {
+  [Topic.Commands]: 8,
+  [Topic.CommandResults]: 4,
+  [Topic.Notifications]: 8,
+  [Topic.Events]: 8,
+  [Topic.CommandsDlq]: 1,
+};
+
+/** Creates the topics that are missing (never relying on broker auto-creation). */
+export async function ensureTopics(kafka: Kafka, topics: readonly TopicName[] = Object.values(Topic)): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: topicPartitions[topic], replicationFactor: -1 })),
+      });
+    } catch (err) {
+      // Another service may have created them in the meantime; only a topic still missing is an error.
+      const now = new Set(await admin.listTopics());
+      if (missing.some((topic) => !now.has(topic))) throw err;
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Consumers answer within milliseconds: kafkajs's default fetch wait is 5 s, which an idle
+ * partition pays on the first message after a quiet spell.
+ */
+export function latencyConsumerConfig(groupId: string): ConsumerConfig {
+  return {
+    groupId,
+    maxWaitTimeInMs: 20,
+    minBytes: 1,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 15_000,
+    heartbeatInterval: 1_000,
+    allowAutoTopicCreation: false,
+    retry: { initialRetryTime: 100, retries: 10, maxRetryTime: 5000 },
+  };
+}
+
+export function reliableProducerConfig(): ProducerConfig {
+  return {
+    allowAutoTopicCreation: false,
+    // One in-flight request keeps each partition's messages in order across retries.
+    maxInFlightRequests: 1,
+    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },
+  };
+}

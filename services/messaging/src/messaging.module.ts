@@ -1,0 +1,35 @@
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { createEventStore, type EventStore, type Endpoints } from '@chat/runtime';
+import { CommandHandler } from './command-handling/command-handler';
+import { COMMAND_HANDLER, CommandProcessor } from './commands/command-processor';
+import { CommandsController } from './commands/commands.controller';
+
+export const EVENT_STORE = Symbol('EventStore');
+
+class EventStoreLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+@Module({})
+export class MessagingModule {
+  static register(endpoints: Endpoints): DynamicModule {
+    return {
+      module: MessagingModule,
+      controllers: [CommandsController],
+      providers: [
+        { provide: EVENT_STORE, useFactory: () => createEventStore(endpoints) },
+        {
+          provide: COMMAND_HANDLER,
+          inject: [EVENT_STORE],
+          useFactory: (store: EventStore) => new CommandHandler({ store }),
+        },
+        CommandProcessor,
+        EventStoreLifecycle,
+      ],
+    };
+  }
+}
