@@ -5,3 +5,4 @@ export * from './infrastructure/resolve-infrastructure';
 export { type LocalProfile, localPortEnv, dataRoot } from './infrastructure/local/local-servers';
 export * from './kafka/kafka';
 export * from './event-store';
+export * from './kafka/batching-producer';

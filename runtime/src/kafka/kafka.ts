@@ -1,5 +1,5 @@
 import { type TopicName, Topic } from '@chat/contracts';
-import { type ConsumerConfig, Kafka, type KafkaConfig, logLevel, type ProducerConfig } from 'kafkajs';
+import { type ConsumerConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type ProducerConfig } from 'kafkajs';
 
 /**
  * Kafka wiring shared by every service: one way to build clients, the topics with their
@@ -74,6 +74,8 @@ export function latencyConsumerConfig(groupId: string): ConsumerConfig {
 export function reliableProducerConfig(): ProducerConfig {
   return {
     allowAutoTopicCreation: false,
+    // Murmur2 on the key, as Java clients do: a key lands on the same partition whoever produces it.
+    createPartitioner: Partitioners.DefaultPartitioner,
     // One in-flight request keeps each partition's messages in order across retries.
     maxInFlightRequests: 1,
     retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },

@@ -7,7 +7,7 @@ import {
   commandPartitionKey,
   parseCommandResult,
 } from '@chat/contracts';
-import { createKafka, latencyConsumerConfig, reliableProducerConfig } from '@chat/runtime';
+import { BatchingProducer, createKafka, latencyConsumerConfig, reliableProducerConfig } from '@chat/runtime';
 import type { Consumer, Producer } from 'kafkajs';
 
 /**
@@ -19,6 +19,7 @@ export class CommandClient {
   readonly gatewayId = `test-gateway-${randomUUID()}`;
   private readonly kafka;
   private producer: Producer | undefined;
+  private batching: BatchingProducer | undefined;
   private consumer: Consumer | undefined;
   private readonly waiting = new Map<string, (result: CommandResult) => void>();
   /** Every answer received, in arrival order, duplicates included. */
@@ -31,6 +32,7 @@ export class CommandClient {
   async start(): Promise<void> {
     this.producer = this.kafka.producer(reliableProducerConfig());
     await this.producer.connect();
+    this.batching = new BatchingProducer(this.producer);
     this.consumer = this.kafka.consumer(latencyConsumerConfig(this.gatewayId));
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: Topic.CommandResults, fromBeginning: false });
@@ -66,16 +68,15 @@ export class CommandClient {
   }
 
   async send(commands: readonly Command[]): Promise<void> {
-    if (!this.producer) throw new Error('start() first');
-    await this.producer.send({
-      topic: Topic.Commands,
-      acks: -1,
-      messages: commands.map((command) => ({
+    if (!this.batching) throw new Error('start() first');
+    await this.batching.send(
+      Topic.Commands,
+      commands.map((command) => ({
         key: commandPartitionKey(command),
         value: JSON.stringify(command),
         headers: { [KafkaHeader.Type]: command.type, [KafkaHeader.CommandId]: command.commandId },
       })),
-    });
+    );
   }
 
   /** Resolves with the first answer to `commandId` (already received or still to come). */
