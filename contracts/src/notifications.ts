@@ -23,6 +23,11 @@ function notification<E extends ServerEventName>(event: E) {
     event: z.literal(event),
     payload: serverEventSchemas[event],
     except: socketIdSchema.optional(),
+    /**
+     * The same for every copy of one notification (projections derive it from the event id),
+     * so a gateway drops a copy that a restarted worker published again.
+     */
+    dedupeKey: z.string().min(1).max(120).optional(),
   });
 }
 

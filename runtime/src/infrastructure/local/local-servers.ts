@@ -521,16 +521,17 @@ async function removeLeftovers(root: string, profile: LocalProfile, log: (line: 
   for (const folder of folders) {
     const dir = join(root, folder);
     const state = readState(join(dir, stateFileName));
-    if (state && isAlive(state.parentPid) && state.parentPid !== process.pid) {
+    // Owned by a live run only while its supervisor lives too: a bare parent pid may have
+    // been reused by an unrelated process since.
+    const supervised = state !== undefined && isAlive(state.supervisorPid) && cmdlineMentions(state.supervisorPid, dir);
+    if (state && supervised && isAlive(state.parentPid) && state.parentPid !== process.pid) {
       if (profile === 'dev') {
         throw new Error(`local servers in ${dir} belong to a running process (pid ${state.parentPid}): is npm start already running?`);
       }
       continue; // another test run, still going
     }
     const alive = (state?.servers ?? []).filter((s) => s.pid && isAlive(s.pid) && cmdlineMentions(s.pid, s.marker));
-    if (state && isAlive(state.supervisorPid) && cmdlineMentions(state.supervisorPid, dir)) {
-      killGroup(state.supervisorPid, 'SIGTERM');
-    }
+    if (supervised) killGroup(state.supervisorPid, 'SIGTERM');
     if (alive.length > 0) {
       log(`stopping ${alive.map((s) => `${s.name} (pid ${s.pid})`).join(', ')} left by an earlier run in ${dir}`);
       for (const s of alive) killGroup(s.pid as number, 'SIGTERM');
