@@ -86,6 +86,10 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
         partitionsConsumedConcurrently: 8,
         eachBatchAutoResolve: false,
         autoCommit: true,
+        // kafkajs fetches again only when every batch of a fetch is done, so an offset commit in
+        // each batch would sit in every command's path. Committing once a second instead only
+        // widens the window a crash redelivers, which the handler absorbs.
+        autoCommitInterval: 1000,
         eachBatch: (payload) => this.handleBatch(payload),
       });
       callback();
