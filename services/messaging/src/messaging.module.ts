@@ -1,4 +1,4 @@
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { createEventStore, type EventStore, type Endpoints } from '@chat/runtime';
 import { CommandHandler } from './command-handling/command-handler';
 import { COMMAND_HANDLER, CommandProcessor } from './commands/command-processor';
@@ -25,7 +25,13 @@ export class MessagingModule {
         {
           provide: COMMAND_HANDLER,
           inject: [EVENT_STORE],
-          useFactory: (store: EventStore) => new CommandHandler({ store }),
+          useFactory: (store: EventStore) => {
+            const handler = new CommandHandler({ store });
+            const logger = new Logger('snapshots');
+            handler.onSnapshotError = (stream, err) =>
+              logger.warn(`snapshot of ${stream} not stored: ${err instanceof Error ? err.message : String(err)}`);
+            return handler;
+          },
         },
         CommandProcessor,
         EventStoreLifecycle,

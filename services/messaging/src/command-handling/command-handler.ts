@@ -37,6 +37,27 @@ export interface StreamKind<C extends HandledCommand, E extends DomainEventShape
   readonly toEvent: (recorded: RecordedEvent) => E;
   /** The answer to a command this stream already took: what its first delivery answered. */
   readonly duplicateResult: (command: C) => AcceptedResult;
+  /** Snapshots of the state, so a long stream loads from its latest snapshot plus the rest. */
+  readonly snapshots?: {
+    readonly serialize: (state: S) => unknown;
+    /** Throws on a snapshot it cannot read; the stream is then folded from its start. */
+    readonly deserialize: (json: unknown) => S;
+    /** Events between snapshots. */
+    readonly every: number;
+  };
+}
+
+const SNAPSHOT_EVENT_TYPE = 'StateSnapshot';
+
+/** Snapshots live in a stream of their own beside the stream they summarise. */
+export function snapshotStreamOf(streamName: string): string {
+  return `snapshot-${streamName}`;
+}
+
+interface SnapshotData {
+  readonly revision: string;
+  readonly state: unknown;
+  readonly recentCommands: string[];
 }
 
 export interface CommandHandlerOptions {
@@ -72,6 +93,8 @@ export class CommandHandler {
   private readonly recentCommandWindow: number;
   private readonly maxConflictRetries: number;
   private readonly readPageSize: number;
+  /** The tail of each stream's queue of calls. */
+  private readonly streamQueues = new Map<string, Promise<void>>();
 
   constructor(options: CommandHandlerOptions) {
     this.store = options.store;
@@ -82,7 +105,29 @@ export class CommandHandler {
     this.readPageSize = options.readPageSize ?? 2000;
   }
 
-  async handle<C extends HandledCommand, E extends DomainEventShape, S>(
+  /**
+   * Calls for one stream run one at a time (they share its cached state, which deciding
+   * evolves); calls for different streams run side by side.
+   */
+  handle<C extends HandledCommand, E extends DomainEventShape, S>(
+    kind: StreamKind<C, E, S>,
+    streamName: string,
+    commands: readonly C[],
+  ): Promise<Outcome[]> {
+    const previous = this.streamQueues.get(streamName) ?? Promise.resolve();
+    const result = previous.then(() => this.handleNow(kind, streamName, commands));
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.streamQueues.set(streamName, settled);
+    void settled.then(() => {
+      if (this.streamQueues.get(streamName) === settled) this.streamQueues.delete(streamName);
+    });
+    return result;
+  }
+
+  private async handleNow<C extends HandledCommand, E extends DomainEventShape, S>(
     kind: StreamKind<C, E, S>,
     streamName: string,
     commands: readonly C[],
@@ -128,8 +173,12 @@ export class CommandHandler {
         } else {
           entry.revision = result.nextExpectedRevision;
           entry.eventCount += toAppend.length;
+          entry.sinceSnapshot += toAppend.length;
           for (const commandId of appendedBy) entry.recentCommands.add(commandId);
           this.cache.grew(streamName, toAppend.length);
+          if (kind.snapshots && entry.sinceSnapshot >= kind.snapshots.every) {
+            this.snapshot(kind, streamName, entry, toAppend[toAppend.length - 1]?.metadata);
+          }
         }
         return outcomes;
       } catch (err) {
@@ -154,9 +203,11 @@ export class CommandHandler {
       state: kind.decider.initialState(),
       revision: undefined,
       eventCount: 0,
+      sinceSnapshot: 0,
       recentCommands: new RecentCommands(this.recentCommandWindow),
     };
-    let from = 0n;
+    await this.restoreSnapshot(kind, streamName, entry);
+    let from = entry.revision === undefined ? 0n : entry.revision + 1n;
     for (;;) {
       const page = await this.store.readStream(streamName, { fromRevision: from, maxCount: this.readPageSize });
       for (const recorded of page) {
@@ -165,12 +216,63 @@ export class CommandHandler {
         entry.recentCommands.add(recorded.metadata.commandId);
       }
       entry.eventCount += page.length;
+      entry.sinceSnapshot += page.length;
       if (page.length < this.readPageSize) break;
       from = (entry.revision ?? -1n) + 1n;
     }
     this.cache.set(streamName, entry);
     return entry;
   }
+
+  private async restoreSnapshot<C extends HandledCommand, E extends DomainEventShape, S>(
+    kind: StreamKind<C, E, S>,
+    streamName: string,
+    entry: CachedStream<S>,
+  ): Promise<void> {
+    if (!kind.snapshots) return;
+    const [latest] = await this.store.readStream(snapshotStreamOf(streamName), { direction: 'backwards', maxCount: 1 });
+    if (!latest) return;
+    try {
+      const data = latest.data as SnapshotData;
+      entry.state = kind.snapshots.deserialize(data.state);
+      entry.revision = BigInt(data.revision);
+      for (const commandId of data.recentCommands) entry.recentCommands.add(commandId);
+    } catch {
+      // An unreadable snapshot (an older shape) only costs a full fold.
+      entry.state = kind.decider.initialState();
+      entry.revision = undefined;
+    }
+  }
+
+  /**
+   * Serialises now, while the state matches `entry.revision`, and stores it in the background:
+   * a lost snapshot only means a longer load later, so it never delays the command.
+   */
+  private snapshot<C extends HandledCommand, E extends DomainEventShape, S>(
+    kind: StreamKind<C, E, S>,
+    streamName: string,
+    entry: CachedStream<S>,
+    metadata: EventMetadata | undefined,
+  ): void {
+    if (!kind.snapshots || entry.revision === undefined || !metadata) return;
+    const data: SnapshotData = {
+      revision: entry.revision.toString(),
+      state: kind.snapshots.serialize(entry.state),
+      recentCommands: entry.recentCommands.list(),
+    };
+    entry.sinceSnapshot = 0;
+    const snapshotId = eventIdFor(metadata.commandId, 1_000_000);
+    this.store
+      .appendToStream(
+        snapshotStreamOf(streamName),
+        [{ id: snapshotId, type: SNAPSHOT_EVENT_TYPE, data, metadata: { ...metadata, schemaVersion: 1 } }],
+        { expectedRevision: 'any' },
+      )
+      .catch((err: unknown) => this.onSnapshotError?.(streamName, err));
+  }
+
+  /** Called when a snapshot could not be stored (the service logs it). */
+  onSnapshotError: ((streamName: string, error: unknown) => void) | undefined;
 }
 
 function eventMetadata(command: HandledCommand, event: DomainEventShape, now: Date): EventMetadata {

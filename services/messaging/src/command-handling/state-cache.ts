@@ -13,6 +13,8 @@ export interface CachedStream<State> {
   revision: bigint | undefined;
   /** Events folded so far: the entry's weight. */
   eventCount: number;
+  /** Events appended or folded since the latest snapshot. */
+  sinceSnapshot: number;
   /** Recent command ids that produced events here, oldest first (redelivery detection). */
   readonly recentCommands: RecentCommands;
 }
@@ -21,6 +23,11 @@ export class RecentCommands {
   private readonly ids = new Set<string>();
 
   constructor(private readonly capacity: number) {}
+
+  /** Oldest first. */
+  list(): string[] {
+    return [...this.ids];
+  }
 
   has(commandId: string): boolean {
     return this.ids.has(commandId);

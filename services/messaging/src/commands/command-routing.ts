@@ -14,6 +14,7 @@ import {
   type ConversationState,
   conversationDecider,
 } from '../domain/conversation.decider';
+import { deserializeConversationState, serializeConversationState } from '../domain/conversation.snapshot';
 import { type UserCommand, type UserEvent, type UserState, userDecider } from '../domain/user.decider';
 
 /** Parses a stored event back into the domain event it was, upcasting older versions. */
@@ -33,6 +34,9 @@ export const conversationKind: StreamKind<ConversationCommand, ConversationEvent
     ...(command.type === CommandType.SendMessage ? { messageId: command.data.messageId } : {}),
     duplicate: true,
   }),
+  // Every 5,000 events: a cold load of a 100,000-message conversation reads one snapshot and
+  // at most 5,000 events instead of folding them all.
+  snapshots: { serialize: serializeConversationState, deserialize: deserializeConversationState, every: 5000 },
 };
 
 export const userKind: StreamKind<UserCommand, UserEvent, UserState> = {

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { type CommandOf, EventType, conversationStream, directConversationId } from '@chat/contracts';
+import { PostgresEventStore, endpointsInEnv, toEndpoints } from '@chat/runtime';
+import { ObjectId } from 'mongodb';
+import { conversationKind } from '../commands/command-routing';
+import { CommandHandler, snapshotStreamOf } from './command-handler';
+
+// The generic command handler against the real PostgreSQL event store: two instances racing
+// on one stream, a cold start from a snapshot, and redelivery after a restart.
+
+const endpoints = toEndpoints(endpointsInEnv());
+let store: PostgresEventStore;
+const id = (): string => new ObjectId().toHexString();
+
+beforeAll(async () => {
+  store = new PostgresEventStore({ connectionString: endpoints.postgresUrl });
+  await store.migrate();
+});
+afterAll(async () => {
+  await store.close();
+});
+
+const metadata = (userId: string) => ({
+  userId,
+  gatewayId: 'gateway-test',
+  correlationId: randomUUID(),
+  issuedAt: new Date().toISOString(),
+});
+
+function createDirect(alice: string, bob: string): CommandOf<'CreateDirectConversation'> {
+  return {
+    type: 'CreateDirectConversation',
+    version: 1,
+    commandId: randomUUID(),
+    metadata: metadata(alice),
+    data: { conversationId: directConversationId(alice, bob), creatorId: alice, otherUserId: bob },
+  };
+}
+
+function send(conversationId: string, senderId: string, replyTo: string | null = null): CommandOf<'SendMessage'> {
+  return {
+    type: 'SendMessage',
+    version: 1,
+    commandId: randomUUID(),
+    metadata: metadata(senderId),
+    data: { conversationId, messageId: id(), senderId, text: 'hi', media: [], messageType: 'text', replyTo, clientMessageId: null },
+  };
+}
+
+async function conversation(handler: CommandHandler) {
+  const alice = id();
+  const bob = id();
+  const create = createDirect(alice, bob);
+  const stream = conversationStream(create.data.conversationId);
+  await handler.handle(conversationKind, stream, [create]);
+  return { alice, bob, conversationId: create.data.conversationId, stream };
+}
+
+describe('CommandHandler on PostgreSQL', () => {
+  it('two instances writing one stream: the loser of each race decides again, nothing is lost', async () => {
+    const first = new CommandHandler({ store });
+    const second = new CommandHandler({ store });
+    const { alice, bob, conversationId, stream } = await conversation(first);
+
+    const commands = Array.from({ length: 20 }, (_, i) => send(conversationId, i % 2 ? alice : bob));
+    const outcomes = await Promise.all(commands.map((c, i) => (i % 2 ? first : second).handle(conversationKind, stream, [c])));
+
+    expect(outcomes.flat().every((o) => o.kind === 'accepted')).toBe(true);
+    const events = await store.readStream(stream);
+    expect(events.filter((e) => e.type === EventType.MessageSent)).toHaveLength(20);
+    expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => BigInt(i)));
+  });
+
+  it('snapshots a long stream and a cold instance resumes from it, recent commands included', async () => {
+    const kind = { ...conversationKind, snapshots: { ...conversationKind.snapshots!, every: 10 } };
+    const writer = new CommandHandler({ store });
+    const { alice, conversationId, stream } = await conversation(writer);
+    const sends = Array.from({ length: 25 }, () => send(conversationId, alice));
+    for (const command of sends) await writer.handle(kind, stream, [command]);
+    const firstMessage = sends[0]?.data.messageId as string;
+    await waitFor(async () => (await store.readStream(snapshotStreamOf(stream))).length >= 2);
+
+    const [latest] = await store.readStream(snapshotStreamOf(stream), { direction: 'backwards', maxCount: 1 });
+    expect(latest?.type).toBe('StateSnapshot');
+
+    const cold = new CommandHandler({ store });
+    // A redelivery of a command from before the snapshot is still recognised …
+    const redelivered = await cold.handle(kind, stream, [sends[3] as CommandOf<'SendMessage'>]);
+    expect(redelivered).toEqual([{ kind: 'accepted', result: expect.objectContaining({ duplicate: true }), eventCount: 0 }]);
+    // … and the restored state knows the first message (a reply to it is accepted).
+    const reply = await cold.handle(kind, stream, [send(conversationId, alice, firstMessage)]);
+    expect(reply[0]?.kind).toBe('accepted');
+    expect((await store.readStream(stream)).filter((e) => e.type === EventType.MessageSent)).toHaveLength(26);
+  });
+
+  it('a restarted instance recognises redelivered commands from the events themselves', async () => {
+    const before = new CommandHandler({ store });
+    const { alice, conversationId, stream } = await conversation(before);
+    const command = send(conversationId, alice);
+    await before.handle(conversationKind, stream, [command]);
+
+    const after = new CommandHandler({ store });
+    const again = await after.handle(conversationKind, stream, [command]);
+
+    expect(again[0]).toMatchObject({ kind: 'accepted', result: { messageId: command.data.messageId, duplicate: true } });
+    expect((await store.readStream(stream)).filter((e) => e.type === EventType.MessageSent)).toHaveLength(1);
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
