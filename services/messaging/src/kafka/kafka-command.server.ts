@@ -35,6 +35,9 @@ interface Parsed {
   readonly command: Command;
 }
 
+/** The consumer is stopping or lost the partition: abandon the batch, commit nothing. */
+class BatchAbandoned extends Error {}
+
 interface DeadLetter {
   readonly message: KafkaMessage;
   readonly error: string;
@@ -128,13 +131,18 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
 
     const groups = groupByStream(parsed);
     const results: CommandResult[] = [];
-    await runWithConcurrency(groups, this.streamConcurrency, async (group) => {
-      const outcomes = await this.handleGroup(group, heartbeat, isRunning, deadLetters);
-      group.forEach((item, i) => {
-        const outcome = outcomes[i];
-        if (outcome) results.push(resultOf(item.command, outcome));
+    try {
+      await runWithConcurrency(groups, this.streamConcurrency, async (group) => {
+        const outcomes = await this.handleGroup(group, heartbeat, isRunning, deadLetters);
+        group.forEach((item, i) => {
+          const outcome = outcomes[i];
+          if (outcome) results.push(resultOf(item.command, outcome));
+        });
       });
-    });
+    } catch (err) {
+      if (err instanceof BatchAbandoned) return;
+      throw err;
+    }
     if (!isRunning() || isStale()) return; // rebalanced mid-batch: the next owner redoes it
 
     await this.publish(batch.topic, results, deadLetters);
@@ -153,7 +161,8 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
   ): Promise<(Outcome | undefined)[]> {
     try {
       return await this.withTransientRetry(() => this.invoke(group.map((p) => p.command)), heartbeat, isRunning);
-    } catch {
+    } catch (err) {
+      if (err instanceof BatchAbandoned) throw err;
       // Find the culprit: command by command, in order, each with its own attempts.
     }
     const outcomes: (Outcome | undefined)[] = [];
@@ -164,6 +173,7 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
         try {
           outcome = (await this.withTransientRetry(() => this.invoke([item.command]), heartbeat, isRunning))[0];
         } catch (err) {
+          if (err instanceof BatchAbandoned) throw err;
           lastError = err;
           await sleep(50 * attempt);
         }
@@ -194,7 +204,10 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
       try {
         return await work();
       } catch (err) {
-        if (!isTransientError(err) || !isRunning()) throw err;
+        if (!isTransientError(err)) throw err;
+        // Waiting out an outage is pointless once the partition is going elsewhere, and a
+        // command must not be dead-lettered for an outage: give the whole batch back.
+        if (!isRunning()) throw new BatchAbandoned('consumer stopping during a transient failure');
         this.logger.warn(`transient failure, retrying in ${delay} ms: ${err instanceof Error ? err.message : String(err)}`);
         await sleep(delay);
         await heartbeat().catch(() => undefined);
