@@ -316,8 +316,10 @@ function planKafka(ctx: PlanContext): ServerPlan {
   const log4j = `-Dlog4j.configuration=file:${required(ctx.installed, 'KAFKA_LOG4J')}`;
   const logFile = join(ctx.logDir, 'kafka.log');
   if (!existsSync(join(logDirs, 'meta.properties'))) {
-    // Kafka's cluster ids are 16 random bytes in URL-safe base64, as its StorageTool makes them.
-    const clusterId = randomBytes(16).toString('base64url');
+    // Kafka's cluster ids are 16 random bytes in URL-safe base64, as its StorageTool makes
+    // them; like Kafka, never one starting with '-', which its argument parser takes for a flag.
+    let clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     const format = spawnSync(java, ['-cp', classPath, log4j, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties], {
       encoding: 'utf8',
     });
