@@ -11,7 +11,7 @@ import {
   commandTypeSchema,
   parseCommand,
 } from '@chat/contracts';
-import { createKafka, ensureTopics, latencyConsumerConfig, reliableProducerConfig } from '@chat/runtime';
+import { BatchingProducer, createKafka, ensureTopics, latencyConsumerConfig, reliableProducerConfig } from '@chat/runtime';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Outcome } from '../command-handling/command-handler';
@@ -64,6 +64,8 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
   private readonly kafka;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
+  /** Batches of all partitions finish at once; their answers share produce requests. */
+  private batching: BatchingProducer | undefined;
   private readonly maxAttempts: number;
   private readonly streamConcurrency: number;
   private readonly groupId: string;
@@ -81,6 +83,7 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
       await ensureTopics(this.kafka);
       this.producer = this.kafka.producer(reliableProducerConfig());
       await this.producer.connect();
+      this.batching = new BatchingProducer(this.producer);
       this.consumer = this.kafka.consumer(latencyConsumerConfig(this.groupId));
       this.consumer.on(this.consumer.events.GROUP_JOIN, () => void this.notifyReassigned());
       await this.consumer.connect();
@@ -216,8 +219,8 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
   }
 
   private async publish(topic: string, results: readonly CommandResult[], deadLetters: readonly DeadLetter[]): Promise<void> {
-    const producer = this.producer;
-    if (!producer) throw new Error('producer not connected');
+    const batching = this.batching;
+    if (!batching) throw new Error('producer not connected');
     const answers: Message[] = [...results, ...deadLetters.flatMap((d) => (d.result ? [d.result] : []))].map((result) => ({
       key: result.gatewayId,
       value: JSON.stringify(result),
@@ -233,11 +236,9 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
         'original-offset': d.message.offset,
       } satisfies IHeaders,
     }));
-    const topicMessages = [
-      ...(answers.length > 0 ? [{ topic: Topic.CommandResults, messages: answers }] : []),
-      ...(dead.length > 0 ? [{ topic: Topic.CommandsDlq, messages: dead }] : []),
-    ];
-    if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+    // Dead letters first: a command is never answered "failed" without its dead letter kept.
+    if (dead.length > 0) await batching.send(Topic.CommandsDlq, dead);
+    if (answers.length > 0) await batching.send(Topic.CommandResults, answers);
   }
 }
 
