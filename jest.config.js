@@ -31,12 +31,13 @@ const shared = {
 const withInfrastructure = {
   globalSetup: '<rootDir>/runtime/src/testing/global-setup.ts',
   globalTeardown: '<rootDir>/runtime/src/testing/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/runtime/src/testing/integration-timeout.ts'],
 };
 
 module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['**/*.unit.spec.ts'] },
-    { ...shared, ...withInfrastructure, displayName: 'int', testMatch: ['**/*.int.spec.ts'], testTimeout: 60000 },
-    { ...shared, ...withInfrastructure, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'], testTimeout: 120000 },
+    { ...shared, ...withInfrastructure, displayName: 'int', testMatch: ['**/*.int.spec.ts'] },
+    { ...shared, ...withInfrastructure, displayName: 'e2e', testMatch: ['**/*.e2e.spec.ts'] },
   ],
 };

@@ -6,3 +6,4 @@ export { type LocalProfile, localPortEnv, dataRoot } from './infrastructure/loca
 export * from './kafka/kafka';
 export * from './event-store';
 export * from './kafka/batching-producer';
+export { freePort, isPortFree } from './infrastructure/local/ports';
