@@ -20,20 +20,26 @@ step "lint (eslint)"
 eslint --max-warnings 0 . || status=1
 
 step "tests (jest: unit, int, e2e)"
-jest --ci --json --outputFile="$results" "$@" || status=1
+# In the background only to learn jest's pid: its servers live in .data/test-<that pid>.
+jest --ci --json --outputFile="$results" "$@" &
+jest_pid=$!
+wait "$jest_pid" || status=1
 
 step "leftover processes"
-# Every local server of a test run has its data folder (.data/test-<pid>, or the temp folder
-# PostgreSQL falls back to) on its command line; the supervisor's plan lives there too.
+# Every local server of this run has its data folder (.data/test-<jest pid>, or the temp
+# folder PostgreSQL falls back to, named after it) on its command line, and so does the
+# supervisor's plan. Only this run's are looked for: another test run may be going on.
+run_dir="$data_root/test-$jest_pid"
+pg_fallback="chat-backend-pg-$(printf '%s' "$run_dir" | od -An -tx1 | tr -d ' \n' | tail -c 24)"
 sleep 0.5
-leftovers="$(pgrep -af -- "$data_root/test-|chat-backend-pg-" || true)"
+leftovers="$(pgrep -af -- "$run_dir/|$pg_fallback" || true)"
 if [ -n "$leftovers" ]; then
   echo "processes started by this run are still alive:"
   echo "$leftovers"
-  pkill -KILL -f -- "$data_root/test-|chat-backend-pg-" || true
+  pkill -KILL -f -- "$run_dir/|$pg_fallback" || true
   status=1
 else
-  echo "none: every server the tests started has stopped"
+  echo "none: every server the tests started ($run_dir) has stopped"
 fi
 
 if [ -f "$results" ]; then

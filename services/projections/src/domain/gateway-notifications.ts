@@ -1,0 +1,92 @@
+import {
+  conversationRoom,
+  type GatewayNotification,
+  type NotificationTarget,
+  ServerEvent,
+  type ServerEventName,
+  userRoom,
+} from '@chat/contracts';
+import type { EventChanges } from './batch-projection';
+import type { ProjectedEvent } from './read-model-documents';
+
+/**
+ * What gateways must emit because an event changed the read models. Built from the changes
+ * alone: an event whose effect was already projected (redelivered, or re-applied after a
+ * restart) changed nothing and notifies no one.
+ *
+ * Each notification's dedupe key is the event id with the event name (and the message, where
+ * one event notifies per message), never a counter: a batch re-planned after a partial write
+ * may notify fewer messages than the first plan did, and each must keep its key.
+ */
+export function notificationsFor(projected: ProjectedEvent, changes: EventChanges): GatewayNotification[] {
+  const { effect } = changes;
+  if (!effect) return [];
+  const dedupe = (event: ServerEventName, messageId?: string): string =>
+    messageId === undefined ? `${projected.id}:${event}` : `${projected.id}:${event}:${messageId}`;
+
+  switch (effect.kind) {
+    case 'message-sent': {
+      const { message } = effect;
+      const { gatewayId, socketId } = projected.metadata;
+      const notifications: GatewayNotification[] = [
+        {
+          ...envelope({ room: conversationRoom(message.conversationId) }, dedupe(ServerEvent.NewMessage)),
+          event: ServerEvent.NewMessage,
+          payload: { message },
+        },
+      ];
+      if (gatewayId !== undefined && socketId !== undefined) {
+        notifications.push({
+          ...envelope({ gatewayId, socketId }, dedupe(ServerEvent.MessageSent)),
+          event: ServerEvent.MessageSent,
+          payload: { messageId: message._id, conversationId: message.conversationId },
+        });
+      }
+      return notifications;
+    }
+    case 'message-deleted':
+      return [
+        {
+          ...envelope({ room: conversationRoom(effect.conversationId) }, dedupe(ServerEvent.MessageDeleted)),
+          event: ServerEvent.MessageDeleted,
+          payload: { messageId: effect.messageId, conversationId: effect.conversationId },
+        },
+      ];
+    case 'messages-read':
+      return [
+        {
+          ...envelope({ room: conversationRoom(effect.conversationId) }, dedupe(ServerEvent.MessagesRead)),
+          event: ServerEvent.MessagesRead,
+          payload: { messageIds: [...effect.messageIds], readBy: effect.readerId, conversationId: effect.conversationId },
+        },
+      ];
+    case 'messages-delivered':
+      return effect.messages.map(
+        ({ messageId, senderId }): GatewayNotification => ({
+          ...envelope({ room: userRoom(senderId) }, dedupe(ServerEvent.MessageDelivered, messageId)),
+          event: ServerEvent.MessageDelivered,
+          payload: { messageId },
+        }),
+      );
+    case 'group-photo-updated':
+      return [
+        {
+          ...envelope({ room: conversationRoom(effect.conversationId) }, dedupe(ServerEvent.GroupPhotoUpdated)),
+          event: ServerEvent.GroupPhotoUpdated,
+          payload: { groupId: effect.conversationId, groupImage: effect.groupImage, updatedBy: effect.updatedBy },
+        },
+      ];
+    case 'group-photo-removed':
+      return [
+        {
+          ...envelope({ room: conversationRoom(effect.conversationId) }, dedupe(ServerEvent.GroupPhotoRemoved)),
+          event: ServerEvent.GroupPhotoRemoved,
+          payload: { groupId: effect.conversationId, groupImage: null, removedBy: effect.removedBy },
+        },
+      ];
+  }
+}
+
+function envelope(target: NotificationTarget, dedupeKey: string) {
+  return { type: 'GatewayNotification', version: 1, target, dedupeKey } as const;
+}

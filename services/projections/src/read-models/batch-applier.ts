@@ -1,0 +1,108 @@
+import type { GatewayNotification } from '@chat/contracts';
+import { comparePositions, type GlobalPosition, type RecordedEvent } from '@chat/runtime';
+import { type AppliedEvent, documentKeys, projectEvents, unreadCountKeys } from '../domain/batch-projection';
+import { type DocumentMap, ReadModelDocuments, type StoredDocument } from '../domain/document-set';
+import { notificationsFor } from '../domain/gateway-notifications';
+import type { ProjectedEvent } from '../domain/read-model-documents';
+import { type SkippedEvent, toProjectable } from './projected-events';
+import type { ReadModelChanges, ReadModelDocTypes, ReadModelName, ReadModelStorage } from './read-model-storage';
+
+/** A batch worked out in memory: what it changes and whom to tell, before anything is written. */
+export interface BatchPlan {
+  /** What gateways must emit because of this batch, in event order. */
+  readonly notifications: readonly GatewayNotification[];
+  /** Each projected event with the documents it changed and its effect (see batch-projection.ts). */
+  readonly applied: readonly AppliedEvent[];
+  /** Events not projected: other streams, unknown types, invalid data. */
+  readonly skipped: readonly SkippedEvent[];
+  /** The last event's position (projected or skipped): the checkpoint once `write()` resolved. */
+  readonly position: GlobalPosition | undefined;
+  /** Number of documents `write()` writes. */
+  readonly documentCount: number;
+  /** Writes the changed documents, position-guarded: writing twice is harmless. */
+  write(): Promise<void>;
+}
+
+/**
+ * Applies batches of stored events to the read models: loads every document the batch
+ * touches (one query per read model, plus one for replies to deleted messages and one for
+ * unread counts once the conversations are known), applies the pure projections in memory
+ * under each document's position guard, and writes the changed documents back in one bulk
+ * per read model.
+ *
+ * ONE WRITER PER DOCUMENT. FerretDB v1 executes an update as read-modify-write inside the
+ * server, and this applier does the same across a whole batch (load, evolve, replace), so
+ * two writers of one document would lose each other's changes. Only one applier may write a
+ * set of read-model collections at a time, and it must write each plan before planning the
+ * next batch (a plan is computed from what storage holds). A rebuild writes collections of
+ * its own (see replay/), never the live ones.
+ */
+export class BatchApplier {
+  constructor(private readonly storage: ReadModelStorage) {}
+
+  /** Works out a batch (events in position order) without writing it. */
+  async plan(events: readonly RecordedEvent[]): Promise<BatchPlan> {
+    const projected: ProjectedEvent[] = [];
+    const skipped: SkippedEvent[] = [];
+    let previous: RecordedEvent | undefined;
+    for (const recorded of events) {
+      if (previous && comparePositions(previous.position, recorded.position) > 0) {
+        throw new Error(`batch out of position order: event ${recorded.id} comes after a later one`);
+      }
+      previous = recorded;
+      const projectable = toProjectable(recorded);
+      if ('projected' in projectable) projected.push(projectable.projected);
+      else skipped.push(projectable.skipped);
+    }
+
+    const documents = await this.load(projected);
+    const applied = projectEvents(projected, documents);
+    const notifications = applied.flatMap(({ event, changes }) => notificationsFor(event, changes));
+    const changes: ReadModelChanges = {
+      users: documents.users.changed(),
+      conversations: documents.conversations.changed(),
+      messages: documents.messages.changed(),
+      unreadCounts: documents.unreadCounts.changed(),
+    };
+    const documentCount = Object.values(changes).reduce((sum, list) => sum + list.length, 0);
+    return {
+      notifications,
+      applied,
+      skipped,
+      position: previous?.position,
+      documentCount,
+      write: () => (documentCount === 0 ? Promise.resolve() : this.storage.write(changes)),
+    };
+  }
+
+  /** Plans and writes a batch. */
+  async apply(events: readonly RecordedEvent[]): Promise<BatchPlan> {
+    const plan = await this.plan(events);
+    await plan.write();
+    return plan;
+  }
+
+  private async load(events: readonly ProjectedEvent[]): Promise<ReadModelDocuments> {
+    const documents = new ReadModelDocuments();
+    if (events.length === 0) return documents;
+    const keys = documentKeys(events);
+    await Promise.all([
+      this.loadInto(documents.users, 'users', keys.users),
+      this.loadInto(documents.conversations, 'conversations', keys.conversations),
+      this.loadInto(documents.messages, 'messages', keys.messages),
+      keys.repliesOf.size === 0
+        ? undefined
+        : this.storage.findReplies([...keys.repliesOf]).then((replies) => {
+            for (const reply of replies) documents.messages.loaded(reply._id, reply);
+          }),
+    ]);
+    await this.loadInto(documents.unreadCounts, 'unreadCounts', unreadCountKeys(events, documents.conversations));
+    return documents;
+  }
+
+  private async loadInto<K extends ReadModelName>(map: DocumentMap<ReadModelDocTypes[K] & StoredDocument>, model: K, ids: Set<string>): Promise<void> {
+    if (ids.size === 0) return;
+    const found = new Map((await this.storage.load(model, [...ids])).map((doc) => [doc._id, doc]));
+    for (const id of ids) map.loaded(id, found.get(id) ?? null);
+  }
+}

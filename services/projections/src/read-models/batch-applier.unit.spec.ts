@@ -1,0 +1,209 @@
+import { gatewayNotificationSchema, type GatewayNotification } from '@chat/contracts';
+import type { RecordedEvent } from '@chat/runtime';
+import { generateScenario, type Scenario } from '../domain/testing/chat-scenario';
+import { BatchApplier } from './batch-applier';
+import { InMemoryReadModelStorage, SimulatedCrash } from './testing/in-memory-read-model-storage';
+import { recordEvents } from './testing/recorded-events';
+
+/** Deterministic batch sizes from a seed, 1 to max. */
+function batchesOf(events: readonly RecordedEvent[], seed: number, max = 40): RecordedEvent[][] {
+  const batches: RecordedEvent[][] = [];
+  let state = seed;
+  for (let i = 0; i < events.length; ) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    const size = 1 + (state % max);
+    batches.push(events.slice(i, i + size));
+    i += size;
+  }
+  return batches;
+}
+
+async function projectAll(storage: InMemoryReadModelStorage, batches: readonly RecordedEvent[][]): Promise<GatewayNotification[]> {
+  const applier = new BatchApplier(storage);
+  const notifications: GatewayNotification[] = [];
+  for (const batch of batches) notifications.push(...(await applier.apply(batch)).notifications);
+  return notifications;
+}
+
+function snapshot(storage: InMemoryReadModelStorage): Record<string, unknown[]> {
+  const sorted = <T extends { _id: string }>(docs: Iterable<T>) => [...docs].sort((a, b) => a._id.localeCompare(b._id));
+  return {
+    users: sorted(storage.collections.users.values()),
+    conversations: sorted(storage.collections.conversations.values()),
+    messages: sorted(storage.collections.messages.values()),
+    unreadCounts: sorted(storage.collections.unreadCounts.values()),
+  };
+}
+
+function scenario(seed: number, events = 600): { scenario: Scenario; recorded: RecordedEvent[] } {
+  const generated = generateScenario({ seed, events, users: 10, groups: 4, directs: 8 });
+  return { scenario: generated, recorded: recordEvents(generated.events) };
+}
+
+describe('BatchApplier (in memory)', () => {
+  it.each([1, 2, 3, 4, 5])('agrees with a model of the write side (seed %i)', async (seed) => {
+    const { scenario: generated, recorded } = scenario(seed);
+    const storage = new InMemoryReadModelStorage();
+    await projectAll(storage, batchesOf(recorded, seed));
+    const expected = generated.expected();
+
+    for (const [key, count] of expected.unread) {
+      expect({ key, count: storage.collections.unreadCounts.get(key)?.count }).toEqual({ key, count });
+    }
+    expect(storage.collections.unreadCounts.size).toBe(expected.unread.size);
+    for (const [id, message] of expected.messages) {
+      const doc = storage.collections.messages.get(id);
+      expect({ id, status: doc?.status, deleted: doc?.deleted, readBy: [...(doc?.readBy ?? [])].sort() }).toEqual({
+        id,
+        status: message.status,
+        deleted: message.deleted,
+        readBy: [...message.readBy].sort(),
+      });
+    }
+    for (const [id, members] of expected.members) {
+      expect(storage.collections.conversations.get(id)?.participantIds).toEqual(members);
+    }
+    for (const [id, blocks] of expected.blocks) expect(storage.collections.users.get(id)?.blocks).toEqual(blocks);
+  });
+
+  it('numbers each conversation\'s messages 1, 2, 3… and keeps the last one embedded as the message document has it', async () => {
+    const { recorded } = scenario(11);
+    const storage = new InMemoryReadModelStorage();
+    await projectAll(storage, batchesOf(recorded, 11));
+    for (const conversation of storage.collections.conversations.values()) {
+      const messages = [...storage.collections.messages.values()].filter((m) => m.conversationId === conversation._id);
+      expect(messages.map((m) => m.seq).sort((a, b) => a - b)).toEqual(messages.map((_, i) => i + 1));
+      expect(conversation.messageCount).toBe(messages.length);
+      expect(conversation.liveMessageCount).toBe(messages.filter((m) => !m.deleted).length);
+      const last = messages.find((m) => m.seq === messages.length);
+      if (!last) {
+        expect(conversation.lastMessage).toBeNull();
+        continue;
+      }
+      const { position: _position, ...lastState } = last;
+      expect(conversation.lastMessage).toEqual(lastState);
+    }
+  });
+
+  it('tells of each change once: one new:message per message, each read and each delivery once', async () => {
+    const { scenario: generated, recorded } = scenario(7);
+    const storage = new InMemoryReadModelStorage();
+    const notifications = await projectAll(storage, batchesOf(recorded, 7));
+    for (const notification of notifications) expect(gatewayNotificationSchema.safeParse(notification).success).toBe(true);
+
+    const sends = generated.events.filter((e) => e.event.type === 'MessageSent');
+    const byEvent = (name: GatewayNotification['event']) => notifications.filter((n) => n.event === name);
+    expect(byEvent('new:message')).toHaveLength(sends.length);
+    expect(byEvent('message:sent')).toHaveLength(sends.filter((e) => e.metadata.socketId !== undefined).length);
+    const reads = byEvent('messages:read').flatMap((n) => (n.event === 'messages:read' ? n.payload.messageIds.map((id) => `${n.payload.readBy}:${id}`) : []));
+    expect(new Set(reads).size).toBe(reads.length);
+    const expectedReads = generated.events.flatMap((e) => (e.event.type === 'MessagesRead' ? e.event.data.messageIds.map((id) => `${e.metadata.userId}:${id}`) : []));
+    expect(reads.sort()).toEqual(expectedReads.sort());
+    const deliveries = byEvent('message:delivered').map((n) => (n.event === 'message:delivered' ? n.payload.messageId : ''));
+    expect(new Set(deliveries).size).toBe(deliveries.length);
+    expect(new Set(notifications.map((n) => n.dedupeKey)).size).toBe(notifications.length);
+  });
+
+  it('changes nothing and notifies nothing when batches are delivered again, whole or overlapping', async () => {
+    const { recorded } = scenario(3);
+    const storage = new InMemoryReadModelStorage();
+    await projectAll(storage, batchesOf(recorded, 3));
+    const before = snapshot(storage);
+    const applier = new BatchApplier(storage);
+    for (const batch of batchesOf(recorded, 99, 80)) {
+      const plan = await applier.apply(batch);
+      expect(plan.notifications).toEqual([]);
+      expect(plan.documentCount).toBe(0);
+    }
+    const overlapping = recorded.slice(100, 300);
+    expect((await applier.apply(overlapping)).notifications).toEqual([]);
+    expect(snapshot(storage)).toEqual(before);
+  });
+
+  it('builds the same documents when events arrive twice within and across batches', async () => {
+    const { recorded } = scenario(4);
+    const clean = new InMemoryReadModelStorage();
+    await projectAll(clean, batchesOf(recorded, 4));
+
+    const stuttering = recorded.flatMap((event, index) => (index % 3 === 0 ? [event, event] : [event]));
+    const redelivered = new InMemoryReadModelStorage();
+    const batches = batchesOf(stuttering, 5);
+    // Each batch starts with the previous batch's tail again, as a consumer restarted from an older checkpoint would.
+    const withTails = batches.map((batch, index) => [...(batches[index - 1]?.slice(-3) ?? []), ...batch]);
+    const notifications = await projectAll(redelivered, withTails);
+    expect(snapshot(redelivered)).toEqual(snapshot(clean));
+    expect(new Set(notifications.map((n) => n.dedupeKey)).size).toBe(notifications.length);
+  });
+
+  it('ignores an older event that reaches a document after a newer one', async () => {
+    const { recorded } = scenario(6, 300);
+    const storage = new InMemoryReadModelStorage();
+    const applier = new BatchApplier(storage);
+    await applier.apply(recorded);
+    const before = snapshot(storage);
+    for (const older of [recorded[20], recorded[150], recorded[299]]) {
+      if (!older) continue;
+      const plan = await applier.apply([older]);
+      expect(plan.documentCount).toBe(0);
+      expect(plan.notifications).toEqual([]);
+    }
+    expect(snapshot(storage)).toEqual(before);
+  });
+
+  it.each([21, 22, 23, 24, 25, 26])(
+    'ends with the documents of a clean run when writes stop half-way and it resumes from an older checkpoint (seed %i)',
+    async (seed) => {
+      const { recorded } = scenario(seed, 500);
+      const clean = new InMemoryReadModelStorage();
+      await projectAll(clean, batchesOf(recorded, seed));
+
+      const storage = new InMemoryReadModelStorage();
+      const applier = new BatchApplier(storage);
+      let checkpoint = 0; // events fully written and checkpointed
+      let next = 0;
+      let crashes = 0;
+      let state = seed;
+      const roll = (): number => {
+        state = (state * 1103515245 + 12345) % 2147483648;
+        return state;
+      };
+      while (next < recorded.length) {
+        // A restarted subscription batches differently, so batches overlap what was written.
+        const batch = recorded.slice(next, next + 1 + (roll() % 40));
+        const plan = await applier.plan(batch);
+        if (roll() % 4 === 0 && plan.documentCount > 1) {
+          storage.crashNextWriteAfter(roll() % plan.documentCount);
+          await expect(plan.write()).rejects.toBeInstanceOf(SimulatedCrash);
+          crashes += 1;
+          // A restart resumes from the stored checkpoint, which may lag several batches behind.
+          next = checkpoint;
+          continue;
+        }
+        await plan.write();
+        next += batch.length;
+        if (roll() % 3 === 0) checkpoint = next;
+      }
+      expect(crashes).toBeGreaterThan(0);
+      expect(snapshot(storage)).toEqual(snapshot(clean));
+    },
+  );
+
+  it('refuses a batch out of position order', async () => {
+    const { recorded } = scenario(8, 20);
+    const applier = new BatchApplier(new InMemoryReadModelStorage());
+    await expect(applier.plan([recorded[5], recorded[4]].filter((e): e is RecordedEvent => e !== undefined))).rejects.toThrow(/position order/);
+  });
+
+  it('skips, and reports, events it cannot project, and still moves the position past them', async () => {
+    const { recorded } = scenario(9, 30);
+    const [first] = recorded;
+    if (!first) throw new Error('no events');
+    const foreign = { ...first, id: '00000000-0000-4000-8000-00000000ffff', streamName: 'pg-test-stream', position: { commit: 1000n, prepare: 1000n } };
+    const unknown = { ...first, id: '00000000-0000-4000-8000-00000000fffe', type: 'SomethingElse', position: { commit: 1001n, prepare: 1001n } };
+    const invalid = { ...first, id: '00000000-0000-4000-8000-00000000fffd', data: { userId: 'nope' }, position: { commit: 1002n, prepare: 1002n } };
+    const plan = await new BatchApplier(new InMemoryReadModelStorage()).plan([...recorded, foreign, unknown, invalid]);
+    expect(plan.skipped.map((s) => s.id)).toEqual([foreign.id, unknown.id, invalid.id]);
+    expect(plan.applied).toHaveLength(recorded.length);
+    expect(plan.position).toEqual({ commit: 1002n, prepare: 1002n });
+  });
+});

@@ -1,0 +1,66 @@
+import { StreamPrefix } from '@chat/contracts';
+import { type EventStore, type GlobalPosition, comparePositions, formatPosition } from '@chat/runtime';
+
+export interface Lag {
+  readonly head: string | null;
+  /** Events in the store after the checkpoint, counted up to `cap` (then reported as `cap`). */
+  readonly events: number;
+  readonly capped: boolean;
+  readonly measuredAt: string;
+}
+
+/**
+ * How far the worker is behind the head of the store. Counting is bounded: a worker far
+ * behind reports "at least 10,000", which is all an alert needs.
+ */
+export class LagMonitor {
+  private latest: Lag | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly position: () => GlobalPosition | undefined,
+    private readonly cap = 10_000,
+  ) {}
+
+  start(intervalMs = 2000): void {
+    const tick = (): void => {
+      void this.measure()
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.timer !== undefined) this.timer = setTimeout(tick, intervalMs).unref();
+        });
+    };
+    this.timer = setTimeout(tick, 0).unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  get current(): Lag | undefined {
+    return this.latest;
+  }
+
+  async measure(): Promise<Lag> {
+    const head = await this.store.headPosition();
+    const checkpoint = this.position();
+    let events = 0;
+    if (!checkpoint || comparePositions(head, checkpoint) > 0) {
+      const behind = await this.store.readAll({
+        ...(checkpoint ? { after: checkpoint } : {}),
+        maxCount: this.cap,
+        filter: { streamPrefixes: [StreamPrefix.Conversation, StreamPrefix.User] },
+      });
+      events = behind.length;
+    }
+    this.latest = {
+      head: head.commit < 0n ? null : formatPosition(head),
+      events,
+      capped: events >= this.cap,
+      measuredAt: new Date().toISOString(),
+    };
+    return this.latest;
+  }
+}

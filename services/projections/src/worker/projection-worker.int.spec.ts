@@ -1,0 +1,200 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { type GatewayNotification, Topic, parseNotification } from '@chat/contracts';
+import {
+  PostgresEventStore,
+  createKafka,
+  endpointsInEnv,
+  ensureTopics,
+  freePort,
+  latencyConsumerConfig,
+  toEndpoints,
+} from '@chat/runtime';
+import type { Consumer } from 'kafkajs';
+import { type Db, MongoClient } from 'mongodb';
+import { generateScenario, type Scenario } from '../domain/testing/chat-scenario';
+
+// The projection worker as its own process against real PostgreSQL (event store), FerretDB
+// (read models) and Kafka (notifications): live projection with notifications, its health
+// and lag, and a SIGKILL between writing a batch's documents and saving its checkpoint.
+
+const root = join(__dirname, '..', '..', '..', '..');
+const endpoints = toEndpoints(endpointsInEnv());
+
+let store: PostgresEventStore;
+let mongo: MongoClient;
+let notifications: Consumer;
+const received: GatewayNotification[] = [];
+
+beforeAll(async () => {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const built = spawnSync(process.execPath, [tsc, '-b'], { cwd: root, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`tsc -b failed:\n${built.stdout}${built.stderr}`);
+  store = new PostgresEventStore({ connectionString: endpoints.postgresUrl });
+  await store.migrate();
+  mongo = new MongoClient(endpoints.mongoUrl);
+  await mongo.connect();
+  const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'notification-reader' });
+  await ensureTopics(kafka, [Topic.Notifications]);
+  notifications = kafka.consumer(latencyConsumerConfig(`notifications-${randomUUID()}`));
+  await notifications.connect();
+  await notifications.subscribe({ topic: Topic.Notifications, fromBeginning: true });
+  await notifications.run({
+    eachMessage: async ({ message }) => {
+      const parsed = parseNotification(JSON.parse(message.value?.toString() ?? 'null'));
+      if (!parsed.success) throw new Error(parsed.message);
+      received.push(parsed.data);
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await notifications?.disconnect();
+  await mongo?.close();
+  await store?.close();
+});
+
+/** The worker process, with its own read-model database. */
+class WorkerProcess {
+  private child: ChildProcess | undefined;
+  readonly output: string[] = [];
+
+  constructor(
+    readonly database: string,
+    readonly port: number,
+  ) {}
+
+  async start(extraEnv: Record<string, string> = {}): Promise<void> {
+    const mongoUrl = new URL(endpoints.mongoUrl);
+    mongoUrl.pathname = `/${this.database}`;
+    const child = spawn(process.execPath, [join(root, 'services', 'projections', 'dist', 'main.js')], {
+      env: { ...process.env, MONGODB_URL: mongoUrl.toString(), PROJECTIONS_PORT: String(this.port), ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stdout?.on('data', (c: Buffer) => this.output.push(c.toString()));
+    child.stderr?.on('data', (c: Buffer) => this.output.push(c.toString()));
+    await this.waitForLog('projecting', 30_000);
+  }
+
+  async waitForLog(text: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(() => this.output.join('').includes(text), timeoutMs, () => `no '${text}' in:\n${this.output.join('')}`);
+  }
+
+  async health(): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`http://127.0.0.1:${this.port}/health`);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+  }
+}
+
+async function append(scenario: Scenario): Promise<void> {
+  for (const item of scenario.events) {
+    await store.appendToStream(
+      item.streamName,
+      [{ id: item.id, type: item.event.type, data: item.event.data, metadata: item.metadata }],
+      { expectedRevision: 'any' },
+    );
+  }
+}
+
+async function unreadCounts(db: Db, scenario: Scenario): Promise<Map<string, number>> {
+  const expected = scenario.expected().unread;
+  const counts = new Map<string, number>();
+  for (const key of expected.keys()) {
+    const [userId, conversationId] = key.split(':') as [string, string];
+    const doc = await db.collection('unread_counts').findOne({ userId, conversationId });
+    counts.set(key, typeof doc?.count === 'number' ? doc.count : 0);
+  }
+  return counts;
+}
+
+describe('projection worker process', () => {
+  it('projects events as they are appended, tells the gateways, and reports its lag', async () => {
+    const worker = new WorkerProcess(`proj_worker_${randomUUID().slice(0, 8)}`, await freePort());
+    await worker.start();
+    try {
+      const scenario = generateScenario({ seed: 7, events: 300, idPrefix: randomUUID().replace(/-/g, '').slice(0, 8) });
+      await append(scenario);
+      const db = mongo.db(worker.database);
+      const expected = scenario.expected();
+
+      await waitFor(async () => (await worker.health()).body.lagEvents === 0, 30_000);
+      expect(await unreadCounts(db, scenario)).toEqual(expected.unread);
+      const health = await worker.health();
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({ status: 'ok', lagEvents: 0 });
+
+      const messageIds = [...expected.messages.keys()];
+      await waitFor(
+        () =>
+          messageIds.every((id) =>
+            received.some((n) => n.event === 'new:message' && n.payload.message._id === id),
+          ),
+        20_000,
+      );
+      const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+      expect(metrics).toMatch(/^projections_lag_events 0$/m);
+    } finally {
+      await worker.stop();
+    }
+  }, 120_000);
+
+  it('SIGKILLed after writing a batch and before its checkpoint: nothing is duplicated on restart', async () => {
+    const worker = new WorkerProcess(`proj_kill_${randomUUID().slice(0, 8)}`, await freePort());
+    // Catch up with what the store holds already, so the batch cut short is ours.
+    await worker.start();
+    await waitFor(async () => (await worker.health()).body.lagEvents === 0, 60_000);
+    await worker.stop();
+    const scenario = generateScenario({ seed: 11, events: 200, idPrefix: randomUUID().replace(/-/g, '').slice(0, 8) });
+    await append(scenario);
+    await worker.start({ PROJECTIONS_FAULT_PAUSE_BEFORE_CHECKPOINT_MS: '60000' });
+    await worker.waitForLog('pausing before the checkpoint');
+    await worker.stop('SIGKILL');
+
+    await worker.start();
+    try {
+      const db = mongo.db(worker.database);
+      const expected = scenario.expected();
+      await waitFor(async () => (await worker.health()).body.lagEvents === 0, 30_000);
+
+      expect(await unreadCounts(db, scenario)).toEqual(expected.unread);
+      for (const [messageId, message] of expected.messages) {
+        const docs = await db.collection('messages').find({ _id: messageId as never }).toArray();
+        expect(docs).toHaveLength(1);
+        expect(docs[0]).toMatchObject({ status: message.status, deleted: message.deleted });
+      }
+      // Each notification of the batch reached the topic, a copy only ever with the same dedupe key.
+      const ours = received.filter((n) => n.event === 'new:message' && expected.messages.has(n.payload.message._id));
+      const keys = new Set(ours.map((n) => n.dedupeKey));
+      expect(keys.size).toBe(expected.messages.size);
+    } finally {
+      await worker.stop();
+    }
+  }, 120_000);
+});
+
+async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string = () => 'condition not met in time',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await condition()) return;
+    } catch {
+      // not yet (the health endpoint may not answer yet)
+    }
+    if (Date.now() > deadline) throw new Error(describe());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
