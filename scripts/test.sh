@@ -20,26 +20,31 @@ step "lint (eslint)"
 eslint --max-warnings 0 . || status=1
 
 step "tests (jest: unit, int, e2e)"
-# In the background only to learn jest's pid: its servers live in .data/test-<that pid>.
-jest --ci --json --outputFile="$results" "$@" &
-jest_pid=$!
-wait "$jest_pid" || status=1
+# The global setup writes where this run's local servers live (.data/test-<jest pid>).
+run_file="$data_root/test-run.$$"
+rm -f "$run_file"
+CHAT_TEST_RUN_FILE="$run_file" jest --ci --json --outputFile="$results" "$@" || status=1
 
 step "leftover processes"
-# Every local server of this run has its data folder (.data/test-<jest pid>, or the temp
-# folder PostgreSQL falls back to, named after it) on its command line, and so does the
-# supervisor's plan. Only this run's are looked for: another test run may be going on.
-run_dir="$data_root/test-$jest_pid"
-pg_fallback="chat-backend-pg-$(printf '%s' "$run_dir" | od -An -tx1 | tr -d ' \n' | tail -c 24)"
-sleep 0.5
-leftovers="$(pgrep -af -- "$run_dir/|$pg_fallback" || true)"
-if [ -n "$leftovers" ]; then
-  echo "processes started by this run are still alive:"
-  echo "$leftovers"
-  pkill -KILL -f -- "$run_dir/|$pg_fallback" || true
-  status=1
+# Every local server of this run has its data folder (or the temp folder PostgreSQL falls
+# back to, named after it) on its command line, and so does the supervisor's plan. Only this
+# run's are looked for: another test run may be going on.
+run_dir="$(cat "$run_file" 2>/dev/null || true)"
+rm -f "$run_file"
+if [ -z "$run_dir" ]; then
+  echo "none: this run started no local servers"
 else
-  echo "none: every server the tests started ($run_dir) has stopped"
+  pg_fallback="chat-backend-pg-$(printf '%s' "$run_dir" | od -An -tx1 | tr -d ' \n' | tail -c 24)"
+  sleep 0.5
+  leftovers="$(pgrep -af -- "$run_dir/|$pg_fallback" || true)"
+  if [ -n "$leftovers" ]; then
+    echo "processes started by this run are still alive:"
+    echo "$leftovers"
+    pkill -KILL -f -- "$run_dir/|$pg_fallback" || true
+    status=1
+  else
+    echo "none: every server the tests started ($run_dir) has stopped"
+  fi
 fi
 
 if [ -f "$results" ]; then

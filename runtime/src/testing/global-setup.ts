@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { detectDocker, dockerStatusToEnv } from '../infrastructure/docker';
 import { type RunningInfrastructure, resolveInfrastructure } from '../infrastructure/resolve-infrastructure';
 
@@ -22,6 +23,9 @@ export default async function globalSetup(): Promise<void> {
   Object.assign(process.env, infrastructure.env(), dockerStatusToEnv(docker), {
     [infrastructureSourcesEnv]: JSON.stringify(infrastructure.sources),
   });
+  // scripts/test.sh checks afterwards that nothing in this folder is still running.
+  const runFile = process.env.CHAT_TEST_RUN_FILE;
+  if (runFile && infrastructure.localDataDir) writeFileSync(runFile, infrastructure.localDataDir);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const sources = Object.entries(infrastructure.sources)
     .map(([dependency, source]) => `${dependency}=${source}`)
