@@ -18,9 +18,12 @@ export interface ChangedDocument<D> {
   readonly stored: string | null;
 }
 
+/** What selects documents to write: the document, and the position of what storage holds (null: nothing). */
+export type DocumentSelector<D> = (doc: D, stored: string | null) => boolean;
+
 /**
  * The documents of one read model that a batch works on, in memory: loaded from storage
- * (or known to be absent), changed by the projections, then written back as a whole.
+ * (or known to be absent), changed by the projections, then written back.
  */
 export class DocumentMap<D extends StoredDocument> {
   private readonly entries = new Map<string, Entry<D>>();
@@ -67,22 +70,51 @@ export class DocumentMap<D extends StoredDocument> {
 
   /** After a write-back: storage now holds every document as it is here. */
   markStored(): void {
-    for (const entry of this.entries.values()) {
-      if (!entry.dirty || !entry.doc) continue;
-      entry.stored = entry.doc.position;
-      entry.dirty = false;
-    }
+    this.take(() => true);
   }
 
-  /** Forgets clean documents `drop` selects (replay keeps its memory bounded with this). */
-  evict(drop: (doc: D | null, id: string) => boolean): number {
-    let evicted = 0;
-    for (const [id, entry] of this.entries) {
-      if (entry.dirty || !drop(entry.doc, id)) continue;
-      this.entries.delete(id);
-      evicted += 1;
+  /**
+   * The changed documents `select` picks, which from now on count as stored (the caller
+   * writes them). Lets a rebuild write documents as they become final instead of all at the end.
+   */
+  take(select: DocumentSelector<D>): ChangedDocument<D>[] {
+    const taken: ChangedDocument<D>[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.dirty && entry.doc && select(entry.doc, entry.stored)) taken.push(this.taken(entry, entry.doc));
     }
-    return evicted;
+    return taken;
+  }
+
+  /** Like `take`, for the given ids only. */
+  takeIds(ids: Iterable<string>): ChangedDocument<D>[] {
+    const taken: ChangedDocument<D>[] = [];
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (entry?.dirty && entry.doc) taken.push(this.taken(entry, entry.doc));
+    }
+    return taken;
+  }
+
+  /**
+   * Forgets the given documents unless they changed since they were stored; answers the ids
+   * of those it forgot that storage holds (the rest were known absent).
+   */
+  evictIds(ids: Iterable<string>): string[] {
+    const stored: string[] = [];
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (!entry || entry.dirty) continue;
+      this.entries.delete(id);
+      if (entry.doc) stored.push(id);
+    }
+    return stored;
+  }
+
+  private taken(entry: Entry<D>, doc: D): ChangedDocument<D> {
+    const change = { doc, stored: entry.stored };
+    entry.stored = doc.position;
+    entry.dirty = false;
+    return change;
   }
 
   *documents(): Generator<D> {
@@ -90,24 +122,25 @@ export class DocumentMap<D extends StoredDocument> {
   }
 }
 
+export type ReadModelKey = 'users' | 'conversations' | 'messages' | 'unreadCounts';
+
 /**
  * Every read model's documents for a batch, plus an index of replies by the message they
  * quote (MessageDeleted blanks those quotes). The index keeps ids only and outlives eviction,
- * so a replay knows which replies to load back.
+ * so a rebuild knows which replies to load back.
  */
 export class ReadModelDocuments {
-  readonly users = new DocumentMap<UserDoc>();
-  readonly conversations = new DocumentMap<ConversationDoc>();
-  readonly unreadCounts = new DocumentMap<UnreadCountDoc>();
+  readonly users: DocumentMap<UserDoc>;
+  readonly conversations: DocumentMap<ConversationDoc>;
+  readonly unreadCounts: DocumentMap<UnreadCountDoc>;
   readonly messages: DocumentMap<MessageDoc>;
   private readonly replies = new Map<string, Set<string>>();
 
-  /** `onMessage` sees every message document loaded or changed (a rebuild tracks recency with it). */
-  constructor(onMessage: (doc: MessageDoc) => void = () => undefined) {
-    this.messages = new DocumentMap<MessageDoc>((doc) => {
-      this.indexReply(doc);
-      onMessage(doc);
-    });
+  constructor() {
+    this.users = new DocumentMap<UserDoc>();
+    this.conversations = new DocumentMap<ConversationDoc>();
+    this.unreadCounts = new DocumentMap<UnreadCountDoc>();
+    this.messages = new DocumentMap<MessageDoc>((doc) => this.indexReply(doc));
   }
 
   repliesTo(messageId: string): readonly string[] {
@@ -116,17 +149,17 @@ export class ReadModelDocuments {
   }
 
   /** The documents of one read model changed since they were loaded or last stored. */
-  changedOf(model: 'users' | 'conversations' | 'messages' | 'unreadCounts'): ChangedDocument<StoredDocument>[] {
-    switch (model) {
-      case 'users':
-        return this.users.changed();
-      case 'conversations':
-        return this.conversations.changed();
-      case 'messages':
-        return this.messages.changed();
-      case 'unreadCounts':
-        return this.unreadCounts.changed();
-    }
+  changedOf(model: ReadModelKey): ChangedDocument<StoredDocument>[] {
+    return this.map(model).changed();
+  }
+
+  /** See DocumentMap.take. */
+  take(model: ReadModelKey, select: DocumentSelector<StoredDocument>): ChangedDocument<StoredDocument>[] {
+    return this.map(model).take(select);
+  }
+
+  get size(): number {
+    return this.users.size + this.conversations.size + this.unreadCounts.size + this.messages.size;
   }
 
   markStored(): void {
@@ -134,6 +167,19 @@ export class ReadModelDocuments {
     this.conversations.markStored();
     this.unreadCounts.markStored();
     this.messages.markStored();
+  }
+
+  private map(model: ReadModelKey): Pick<DocumentMap<StoredDocument>, 'changed' | 'take'> {
+    switch (model) {
+      case 'users':
+        return this.users;
+      case 'conversations':
+        return this.conversations;
+      case 'messages':
+        return this.messages;
+      case 'unreadCounts':
+        return this.unreadCounts;
+    }
   }
 
   private indexReply(doc: MessageDoc): void {

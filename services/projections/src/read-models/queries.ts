@@ -28,7 +28,7 @@ export type ConversationLookup =
 export interface MessagesPageOptions {
   /** The page ends just before this message; absent: at the newest. */
   readonly before?: string;
-  /** At most MESSAGES_PAGE_MAX; default MESSAGES_PAGE_DEFAULT. */
+  /** At most MESSAGES_PAGE_MAX; default (also for anything below 1) MESSAGES_PAGE_DEFAULT. */
   readonly limit?: number;
 }
 
@@ -136,7 +136,8 @@ export async function findMessagesPage(
 ): Promise<MessagesPageView> {
   const id = toObjectId(conversationId);
   if (id === undefined) return { messages: [], hasMore: false };
-  const limit = Math.max(1, Math.min(Math.trunc(options.limit ?? MESSAGES_PAGE_DEFAULT) || MESSAGES_PAGE_DEFAULT, MESSAGES_PAGE_MAX));
+  const requested = Math.trunc(options.limit ?? MESSAGES_PAGE_DEFAULT);
+  const limit = requested >= 1 ? Math.min(requested, MESSAGES_PAGE_MAX) : MESSAGES_PAGE_DEFAULT;
   const collection = messages(db, collections);
   let filter: { conversationId: string; seq?: { $lt: number } } = { conversationId: id };
   if (options.before !== undefined) {

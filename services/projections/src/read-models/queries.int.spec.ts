@@ -1,0 +1,217 @@
+import {
+  conversationStream,
+  conversationViewSchema,
+  type DomainEvent,
+  messagesPageViewSchema,
+  messageViewSchema,
+  userStream,
+  userViewSchema,
+} from '@chat/contracts';
+import type { RecordedEvent } from '@chat/runtime';
+import { conversationIdOf } from '../domain/conversations.projection';
+import {
+  added,
+  alice,
+  at,
+  blocked,
+  bob,
+  carol,
+  dave,
+  deleted,
+  delivered,
+  direct,
+  directCreated,
+  group,
+  groupCreated,
+  image,
+  mid,
+  minute,
+  photoUpdated,
+  read,
+  registered,
+  removed,
+  sent,
+} from '../domain/testing/projection-fixtures';
+import { activateReadModels } from './active-read-models';
+import { BatchApplier } from './batch-applier';
+import { MongoReadModelStorage } from './mongo-read-model-storage';
+import { readModelCollections } from './read-model-collections';
+import { ReadModelQueries } from './queries';
+import { openTestDatabase, type TestDatabase } from './testing/mongo-test-database';
+
+// The gateway's queries against real FerretDB: shapes parse with the contracts' view schemas,
+// history pages, ordering, access answers, unknown and malformed ids.
+
+const eve = '507f1f77bcf86cd799439025';
+const team2 = '6650a1b2c3d4e5f6a7b8c9d1';
+const notAnId = 'not-an-object-id';
+
+function toRecorded(events: readonly DomainEvent[]): RecordedEvent[] {
+  return events.map((event, index) => {
+    const projected = at(index + 1, event);
+    const conversationId = conversationIdOf(event) ?? (event.type === 'UserRegistered' ? undefined : event.data.conversationId);
+    return {
+      id: projected.id,
+      streamName: conversationId ? conversationStream(conversationId) : userStream(event.type === 'UserRegistered' ? event.data.userId : ''),
+      revision: BigInt(index),
+      position: { commit: BigInt(index + 1), prepare: BigInt(index + 1) },
+      type: event.type,
+      data: event.data,
+      metadata: projected.metadata,
+      createdAt: new Date(projected.metadata.occurredAt),
+    };
+  });
+}
+
+let database: TestDatabase;
+let queries: ReadModelQueries;
+
+beforeAll(async () => {
+  database = await openTestDatabase('proj_test_queries');
+  const storage = await MongoReadModelStorage.open(database.db);
+  const history: DomainEvent[] = [
+    registered(alice, 'Alice', 'https://cdn.example.com/alice.png'),
+    registered(bob, 'Bob'),
+    registered(carol, 'Carol'),
+    registered(dave, 'Dave'),
+    blocked(eve, alice), // eve blocks before her registration is projected: not a user yet
+    directCreated(alice, bob, minute(1)),
+    groupCreated([alice, bob, carol], { createdAt: minute(2) }),
+    groupCreated([carol, dave], { conversationId: team2, name: 'Other', createdAt: minute(3) }),
+    ...Array.from({ length: 120 }, (_, i) => sent(i % 2 === 0 ? alice : bob, group, mid(i + 1), { text: `group ${i + 1}`, sentAt: minute(10 + i) })),
+    sent(bob, direct, mid(500), { text: 'hi alice', sentAt: minute(200) }),
+    sent(alice, direct, mid(501), { text: null, media: [image], messageType: 'image', replyTo: mid(500), sentAt: minute(201) }),
+    delivered(bob, direct, [mid(501)]),
+    read(bob, group, [mid(1), mid(3), mid(5)]),
+    deleted(alice, group, mid(7)),
+    added([dave]),
+    removed(carol),
+    photoUpdated('https://cdn.example.com/team.png'),
+    sent(dave, team2, mid(900), { sentAt: minute(150) }),
+  ];
+  await new BatchApplier(storage).apply(toRecorded(history));
+  queries = new ReadModelQueries(database.db, { activeSetCacheMs: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await database?.drop();
+});
+
+describe('read-model queries (FerretDB)', () => {
+  it('answers registered users as the User view, and nobody for unknown, unregistered or malformed ids', async () => {
+    const user = await queries.userById(alice);
+    expect(userViewSchema.parse(user)).toEqual({ _id: alice, name: 'Alice', profileImage: 'https://cdn.example.com/alice.png' });
+    expect(await queries.userById(bob)).toEqual({ _id: bob, name: 'Bob', profileImage: '' });
+    expect(await queries.userById(alice.toUpperCase())).toEqual(user);
+    expect(await queries.userById(eve)).toBeNull();
+    expect(await queries.userById(notAnId)).toBeNull();
+    expect(await queries.usersByIds([carol, eve, notAnId, alice])).toEqual([
+      { _id: carol, name: 'Carol', profileImage: '' },
+      { _id: alice, name: 'Alice', profileImage: 'https://cdn.example.com/alice.png' },
+    ]);
+    expect(await queries.blocksOf(eve)).toEqual([alice]);
+  });
+
+  it('shows a conversation to a member only: 404 unknown, 403 not a participant', async () => {
+    const lookup = await queries.conversationForUser(group, bob);
+    if (lookup.status !== 'ok') throw new Error(`expected ok, got ${lookup.status}`);
+    expect(conversationViewSchema.parse(lookup.conversation)).toEqual(lookup.conversation);
+    expect(lookup.conversation).toMatchObject({
+      _id: group,
+      type: 'group',
+      name: 'Team',
+      groupImage: 'https://cdn.example.com/team.png',
+      participants: [
+        { _id: alice, name: 'Alice', profileImage: 'https://cdn.example.com/alice.png' },
+        { _id: bob, name: 'Bob', profileImage: '' },
+        { _id: dave, name: 'Dave', profileImage: '' },
+      ],
+      admins: [alice],
+      lastMessage: { _id: mid(120), text: 'group 120', senderId: { _id: bob, name: 'Bob', profileImage: '' }, status: 'sent', deleted: false },
+      // alice sent 60 of 120, bob read 3 of hers, and deleted mid(7) was hers: 60 - 3 - 1.
+      unreadCount: 56,
+    });
+    expect(await queries.conversationForUser(group, carol)).toEqual({ status: 'not_participant' });
+    expect(await queries.conversationForUser(group, notAnId)).toEqual({ status: 'not_participant' });
+    expect(await queries.conversationForUser('6650a1b2c3d4e5f6a7b8c9aa', bob)).toEqual({ status: 'not_found' });
+    expect(await queries.conversationForUser(notAnId, bob)).toEqual({ status: 'not_found' });
+    expect(await queries.participantsOf(group)).toEqual([alice, bob, dave]);
+    expect(await queries.participantsOf(notAnId)).toBeNull();
+  });
+
+  it("counts a newcomer's whole history as unread", async () => {
+    const lookup = await queries.conversationForUser(group, dave);
+    expect(lookup.status === 'ok' && lookup.conversation.unreadCount).toBe(119);
+  });
+
+  it("lists a user's conversations, most recent activity first, each as they see it", async () => {
+    const conversations = await queries.conversationsOfUser(alice);
+    for (const conversation of conversations) expect(conversationViewSchema.safeParse(conversation).success).toBe(true);
+    expect(conversations.map((c) => c._id)).toEqual([direct, group]);
+    expect(conversations[0]).toMatchObject({ type: 'direct', name: null, unreadCount: 1, lastMessage: { _id: mid(501), status: 'delivered' } });
+    expect((await queries.conversationsOfUser(dave)).map((c) => c._id)).toEqual([team2, group]);
+    expect(await queries.conversationsOfUser(carol)).toHaveLength(1);
+    expect(await queries.conversationsOfUser(notAnId)).toEqual([]);
+  });
+
+  it('pages history oldest to newest, each page ending just before `before`', async () => {
+    const newest = await queries.messagesPage(group, { limit: 50 });
+    expect(messagesPageViewSchema.parse(newest)).toEqual(newest);
+    expect(newest.messages.map((m) => m.text)).toEqual(Array.from({ length: 50 }, (_, i) => `group ${71 + i}`));
+    expect(newest.hasMore).toBe(true);
+
+    const older = await queries.messagesPage(group, { limit: 50, before: newest.messages[0]?._id });
+    expect(older.messages[0]?.text).toBe('group 21');
+    expect(older.messages[49]?.text).toBe('group 70');
+    expect(older.hasMore).toBe(true);
+
+    const oldest = await queries.messagesPage(group, { limit: 50, before: older.messages[0]?._id });
+    expect(oldest.messages).toHaveLength(20);
+    expect(oldest.hasMore).toBe(false);
+    expect(oldest.messages[0]).toMatchObject({ _id: mid(1), status: 'read' });
+    expect(oldest.messages[6]).toMatchObject({ _id: mid(7), deleted: true, text: null, media: [] });
+
+    expect((await queries.messagesPage(group, { limit: 500 })).messages).toHaveLength(100);
+    expect((await queries.messagesPage(group)).messages).toHaveLength(50);
+    expect((await queries.messagesPage(group, { limit: 1 })).messages.map((m) => m._id)).toEqual([mid(120)]);
+    // Not a usable limit (the REST schema never lets one through): the default.
+    expect((await queries.messagesPage(group, { limit: 0 })).messages).toHaveLength(50);
+  });
+
+  it('answers an empty page for a `before` that is not a message of that conversation', async () => {
+    expect(await queries.messagesPage(group, { before: mid(500) })).toEqual({ messages: [], hasMore: false });
+    expect(await queries.messagesPage(group, { before: notAnId })).toEqual({ messages: [], hasMore: false });
+    expect(await queries.messagesPage(notAnId)).toEqual({ messages: [], hasMore: false });
+  });
+
+  it('answers a message by id as the Message view, replies quoting their target', async () => {
+    const reply = await queries.messageById(mid(501));
+    expect(messageViewSchema.parse(reply)).toEqual(reply);
+    expect(reply).toMatchObject({
+      conversationId: direct,
+      text: null,
+      media: [image],
+      messageType: 'image',
+      status: 'delivered',
+      replyTo: { _id: mid(500), text: 'hi alice', senderId: { _id: bob, name: 'Bob', profileImage: '' } },
+      deleted: false,
+    });
+    expect(await queries.messageById(mid(999))).toBeNull();
+    expect(await queries.messageById(notAnId)).toBeNull();
+  });
+
+  it('reads whichever set is active, switching with the active-set document', async () => {
+    const cached = new ReadModelQueries(database.db, { activeSetCacheMs: 60_000 });
+    expect(await cached.userById(alice)).not.toBeNull();
+    const empty = readModelCollections({ suffix: '_empty' });
+    await activateReadModels(database.db, empty);
+    try {
+      expect(await queries.userById(alice)).toBeNull();
+      expect(await cached.userById(alice)).not.toBeNull();
+      expect(await new ReadModelQueries(database.db, { collections: readModelCollections() }).userById(alice)).not.toBeNull();
+    } finally {
+      await activateReadModels(database.db, readModelCollections());
+    }
+    expect(await queries.userById(alice)).not.toBeNull();
+  });
+});

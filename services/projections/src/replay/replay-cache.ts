@@ -1,0 +1,150 @@
+import type { Collection, Db } from 'mongodb';
+import { documentKeys, unreadCountKeys } from '../domain/batch-projection';
+import { type ChangedDocument, type DocumentMap, ReadModelDocuments, type StoredDocument } from '../domain/document-set';
+import { type ProjectedEvent, unreadCountId } from '../domain/read-model-documents';
+import type { ReadModelCollections } from '../read-models/read-model-collections';
+import { type ReadModelDocTypes, type ReadModelName, writeOrder } from '../read-models/read-model-storage';
+import type { FinalDocuments } from './document-lifetimes';
+
+type Stored = { _id: string; position: string };
+type Changes = readonly { readonly model: ReadModelName; readonly changed: ChangedDocument<Stored>[] }[];
+
+const INSERT_CHUNK = 2_000;
+const DELETE_CHUNK = 10_000;
+
+/**
+ * The documents of a rebuild, in memory across pages of events, written to the rebuild's own
+ * collections in large unordered inserts that run while later events are applied.
+ *
+ * Nobody reads these collections until the switch and only the rebuild writes them, so a
+ * document it never wrote is known absent without a query. Documents are inserted as soon
+ * as they are final (see document-lifetimes.ts) and then dropped from memory; the rest at
+ * the end. A document that changes after it was written (only possible for events the
+ * first pass did not see)
+ * is rewritten at the end by deleting and inserting it again, one `_id $in` delete per
+ * collection: FerretDB v1 finds no document by `_id` through an index, so replacing
+ * documents one by one would scan the collection once each.
+ */
+export class ReplayCache {
+  readonly documents = new ReadModelDocuments();
+  /** Ids written and then dropped from memory, per read model: the only ones a query can find. */
+  private readonly evicted: { [K in ReadModelName]: Set<string> } = {
+    users: new Set(),
+    conversations: new Set(),
+    messages: new Set(),
+    unreadCounts: new Set(),
+  };
+  private inflight: Promise<void> = Promise.resolve();
+  /** Final documents in the write in progress: dropped from memory once it completed. */
+  private writing: { readonly [K in ReadModelName]: readonly string[] } = noIds();
+  private written = 0;
+  private rewritten = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly collections: ReadModelCollections,
+  ) {}
+
+  /** Documents written so far (completed writes). */
+  get documentsWritten(): number {
+    return this.written;
+  }
+
+  /** Documents written more than once (changed after they were written). */
+  get documentsRewritten(): number {
+    return this.rewritten;
+  }
+
+  /** Makes every document `events` read or change available in memory. */
+  async prepare(events: readonly ProjectedEvent[]): Promise<void> {
+    const keys = documentKeys(events);
+    const messageIds = new Set(keys.messages);
+    for (const messageId of keys.repliesOf) for (const reply of this.documents.repliesTo(messageId)) messageIds.add(reply);
+    await Promise.all([
+      this.ensure('users', this.documents.users, keys.users),
+      this.ensure('conversations', this.documents.conversations, keys.conversations),
+      this.ensure('messages', this.documents.messages, messageIds),
+    ]);
+    await this.ensure('unreadCounts', this.documents.unreadCounts, unreadCountKeys(events, this.documents.conversations));
+  }
+
+  /**
+   * Starts inserting documents that are final (nothing after this changes or reads them),
+   * with a conversation its unread counts, once the previous write has finished, so that no
+   * document is in two writes at once. Does not wait for this one.
+   */
+  async writeFinal(final: FinalDocuments): Promise<void> {
+    await this.drain();
+    const unreadCounts = final.conversations.flatMap((conversationId) =>
+      (this.documents.conversations.get(conversationId)?.readerIds ?? []).map((userId) => unreadCountId(userId, conversationId)),
+    );
+    const ids: { readonly [K in ReadModelName]: readonly string[] } = { ...final, unreadCounts };
+    const changes = writeOrder.map((model) => ({ model, changed: this.documents[model].takeIds(ids[model]) as ChangedDocument<Stored>[] }));
+    this.writing = ids;
+    this.start(changes);
+  }
+
+  /** Writes everything still unwritten or changed since written, and waits for it. */
+  async writeAll(): Promise<void> {
+    await this.drain();
+    this.start(writeOrder.map((model) => ({ model, changed: this.documents.take(model, () => true) })));
+    await this.drain();
+  }
+
+  /** Waits for the write in progress, if any (rethrowing its failure), and forgets the final documents it wrote. */
+  async drain(): Promise<void> {
+    await this.inflight;
+    this.inflight = Promise.resolve();
+    for (const model of writeOrder) {
+      for (const id of this.documents[model].evictIds(this.writing[model])) this.evicted[model].add(id);
+    }
+    this.writing = noIds();
+  }
+
+  private start(changes: Changes): void {
+    const write = this.write(changes);
+    // Awaited by the next write or drain; until then a failure must not surface as unhandled.
+    write.catch(() => undefined);
+    this.inflight = write;
+  }
+
+  private async ensure<K extends ReadModelName>(model: K, map: DocumentMap<ReadModelDocTypes[K] & StoredDocument>, ids: Iterable<string>): Promise<void> {
+    const toLoad: string[] = [];
+    for (const id of ids) {
+      if (map.isLoaded(id)) continue;
+      if (this.evicted[model].has(id)) toLoad.push(id);
+      else map.loaded(id, null);
+    }
+    if (toLoad.length === 0) return;
+    // Only events the first pass did not see get here: a written message is needed again.
+    const found = await this.collection(model).find({ _id: { $in: toLoad } }).toArray();
+    const byId = new Map(found.map((doc) => [doc._id, doc]));
+    for (const id of toLoad) {
+      const doc = byId.get(id);
+      if (!doc) throw new Error(`rebuild: ${model} ${id} was written but is not in ${this.collections[model]}`);
+      map.loaded(id, doc as StoredDocument as ReadModelDocTypes[K] & StoredDocument);
+      this.evicted[model].delete(id);
+    }
+  }
+
+  private collection(model: ReadModelName): Collection<Stored> {
+    return this.db.collection<Stored>(this.collections[model]);
+  }
+
+  private async write(changes: Changes): Promise<void> {
+    if (changes.every(({ changed }) => changed.length === 0)) return;
+    for (const { model, changed } of changes) {
+      const collection = this.collection(model);
+      const again = changed.filter(({ stored }) => stored !== null).map(({ doc }) => doc._id);
+      for (let i = 0; i < again.length; i += DELETE_CHUNK) await collection.deleteMany({ _id: { $in: again.slice(i, i + DELETE_CHUNK) } });
+      const docs = changed.map(({ doc }) => doc);
+      for (let i = 0; i < docs.length; i += INSERT_CHUNK) await collection.insertMany(docs.slice(i, i + INSERT_CHUNK), { ordered: false });
+      this.written += docs.length;
+      this.rewritten += again.length;
+    }
+  }
+}
+
+function noIds(): { readonly [K in ReadModelName]: readonly string[] } {
+  return { users: [], conversations: [], messages: [], unreadCounts: [] };
+}

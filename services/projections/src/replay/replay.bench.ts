@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { endpointsInEnv, resolveInfrastructure, type RunningInfrastructure } from '@chat/runtime';
+import { MongoClient } from 'mongodb';
+import { generateScenario } from '../domain/testing/chat-scenario';
+import { type RebuildResult, rebuildReadModels } from './rebuild-read-models';
+import { appendScenario, openScratchEventStore } from './testing/scratch-event-store';
+
+/**
+ * Replay benchmark: generates a realistic history (chat-scenario.ts) into an event store
+ * schema of its own, then rebuilds every read model from it into FerretDB/MongoDB and prints
+ * the rate. Uses POSTGRES_URL and MONGODB_URL when set; otherwise starts local servers
+ * (profile `bench`: durable settings) and stops them at the end.
+ *
+ * Run: bash deploy/bin/with-node24 bash -c 'tsc -b && node services/projections/dist/replay/replay.bench.js [events]'
+ */
+
+const events = Number(process.argv[2] ?? process.env.REPLAY_BENCH_EVENTS ?? 200_000);
+
+function line(result: RebuildResult, label: string): string {
+  const t = result.timings;
+  return (
+    `${label}: ${result.events} events (${result.projected} projected) in ${(result.elapsedMs / 1000).toFixed(1)} s = ` +
+    `${result.eventsPerSecond} events/s; ${result.documentsWritten} documents written; ` +
+    `first pass ${t.scan} ms, build ${t.build} ms, indexes ${t.index} ms, catch-up ${t.catchUp} ms, switch ${t.switch} ms`
+  );
+}
+
+async function main(): Promise<void> {
+  const given = endpointsInEnv();
+  let infrastructure: RunningInfrastructure | undefined;
+  let postgresUrl = given.postgres;
+  let mongoUrl = given.mongodb;
+  if (!postgresUrl || !mongoUrl) {
+    // resolveInfrastructure hands out endpoints only when every required server is up.
+    infrastructure = await resolveInfrastructure({ profile: 'bench', dependencies: ['postgres', 'mongodb', 'kafka', 'redis'], log: (l) => console.log(`[infra] ${l}`) });
+    postgresUrl = infrastructure.endpoints.postgresUrl;
+    mongoUrl = infrastructure.endpoints.mongoUrl;
+  }
+  const scratch = await openScratchEventStore(postgresUrl, 'replay_bench');
+  const mongo = new MongoClient(mongoUrl, { retryWrites: false });
+  await mongo.connect();
+  const db = mongo.db(`replay_bench_${randomUUID().slice(0, 8)}`);
+  try {
+    console.log(`[bench] ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+    const scale = Math.max(1, Math.round(events / 10_000));
+    const scenario = generateScenario({ seed: 42, events, users: 40 * scale, directs: 60 * scale, groups: 12 * scale });
+    const byType = new Map<string, number>();
+    for (const e of scenario.events) byType.set(e.event.type, (byType.get(e.event.type) ?? 0) + 1);
+    console.log(`[bench] history: ${scenario.events.length} events: ${[...byType].map(([t, n]) => `${t} ${n}`).join(', ')}`);
+    const appendStarted = Date.now();
+    await appendScenario(scratch.store, scenario.events);
+    console.log(`[bench] appended to schema ${scratch.schema} in ${((Date.now() - appendStarted) / 1000).toFixed(1)} s`);
+
+    const progress = (p: { phase: string; events: number; eventsPerSecond: number; documentsWritten: number }) =>
+      console.log(`[replay] ${p.phase}: ${p.events} events, ${p.eventsPerSecond} events/s, ${p.documentsWritten} documents written`);
+    const first = await rebuildReadModels(scratch.store, db, { suffix: '_r1', onProgress: progress, dropDelayMs: 0 });
+    console.log(`[bench] ${line(first, 'rebuild into empty database')}`);
+    const second = await rebuildReadModels(scratch.store, db, { suffix: '_r2', onProgress: progress, dropDelayMs: 0 });
+    console.log(`[bench] ${line(second, 'rebuild replacing the live set')}`);
+    const counts = await Promise.all(
+      (['users', 'conversations', 'messages', 'unreadCounts'] as const).map(async (m) => `${m} ${await db.collection(second.collections[m]).countDocuments()}`),
+    );
+    console.log(`[bench] documents: ${counts.join(', ')}`);
+  } finally {
+    await db.dropDatabase().catch(() => undefined);
+    await mongo.close();
+    await scratch.drop();
+    await infrastructure?.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error('[bench] failed:', err);
+  process.exit(1);
+});
