@@ -23,6 +23,7 @@ const shared = {
   moduleNameMapper: {
     '^@chat/(contracts|runtime)$': '<rootDir>/$1/src',
     '^@chat/(contracts|runtime)/(.*)$': '<rootDir>/$1/src/$2',
+    '^@chat/projections/read-models$': '<rootDir>/services/projections/src/read-models/public',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],

@@ -40,6 +40,14 @@ export const ErrorMessage = {
   MessageIdConflict: 'Message id already in use',
   ActingForAnotherUser: 'You cannot act for another user',
   InvalidPayload: 'Invalid payload',
+  /** A socket or REST caller over its rate limit. */
+  TooManyRequests: 'Too many requests, slow down',
+  /** REST: no such route, or an id that names nothing. */
+  NotFound: 'Not found',
+  InvalidAdminKey: 'Invalid admin key',
+  InternalError: 'Internal server error',
+  /** The write side did not answer in time; the request may still take effect. */
+  RequestTimedOut: 'The request timed out; it may still take effect',
 } as const;
 
 export type ErrorMessageText = (typeof ErrorMessage)[keyof typeof ErrorMessage];

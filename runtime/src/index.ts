@@ -7,3 +7,4 @@ export * from './kafka/kafka';
 export * from './event-store';
 export * from './kafka/batching-producer';
 export { freePort, isPortFree } from './infrastructure/local/ports';
+export * from './health/serve-health';

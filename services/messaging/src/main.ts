@@ -1,24 +1,31 @@
 import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { endpointsInEnv, toEndpoints } from '@chat/runtime';
+import { endpointsInEnv, serveHealth, toEndpoints } from '@chat/runtime';
 import { KafkaCommandServer } from './kafka/kafka-command.server';
 import { MessagingModule } from './messaging.module';
 
 /** The messaging service: a NestJS microservice on the commands topic. */
 async function bootstrap(): Promise<void> {
   const endpoints = toEndpoints(endpointsInEnv());
+  const server = new KafkaCommandServer({
+    brokers: endpoints.kafkaBrokers,
+    // One group per deployment; tests run their own so they never share partitions.
+    groupId: process.env.MESSAGING_GROUP_ID?.trim() || 'messaging',
+  });
   const app = await NestFactory.createMicroservice(MessagingModule.register(endpoints), {
-    strategy: new KafkaCommandServer({
-      brokers: endpoints.kafkaBrokers,
-      // One group per deployment; tests run their own so they never share partitions.
-      groupId: process.env.MESSAGING_GROUP_ID?.trim() || 'messaging',
-    }),
+    strategy: server,
     logger: ['error', 'warn', 'log'],
   });
   app.enableShutdownHooks();
   await app.listen();
-  new Logger('messaging').log(`consuming commands from ${endpoints.kafkaBrokers.join(',')}`);
+  const port = Number(process.env.MESSAGING_PORT ?? 3101);
+  const host = process.env.HEALTH_HOST?.trim() || '127.0.0.1';
+  const health = await serveHealth({ port, host, service: 'messaging', check: () => ({ healthy: server.ready }) });
+  process.once('exit', () => health.close());
+  const { port: healthPort } = health.address() as AddressInfo;
+  new Logger('messaging').log(`consuming commands from ${endpoints.kafkaBrokers.join(',')}; health on http://${host}:${healthPort}/health`);
 }
 
 bootstrap().catch((err: unknown) => {

@@ -14,7 +14,8 @@ import {
 import { PostgresEventStore, createKafka, endpointsInEnv, latencyConsumerConfig, toEndpoints } from '@chat/runtime';
 import { ObjectId } from 'mongodb';
 import { CommandClient } from './testing/command-client';
-import { MessagingProcess, buildWorkspaces } from './testing/messaging-process';
+import { type ServiceProcess, buildWorkspaces, waitFor } from '@chat/runtime/testing';
+import { messagingProcess } from './testing/messaging-process';
 
 // The write side end to end against real Kafka and PostgreSQL: commands on the commands
 // topic, the messaging service as its own process, events in the store, answers on the
@@ -23,13 +24,13 @@ import { MessagingProcess, buildWorkspaces } from './testing/messaging-process';
 const endpoints = toEndpoints(endpointsInEnv());
 const id = (): string => new ObjectId().toHexString();
 
-let service: MessagingProcess;
+let service: ServiceProcess;
 let client: CommandClient;
 let store: PostgresEventStore;
 
 beforeAll(async () => {
   buildWorkspaces();
-  service = new MessagingProcess({ ...process.env, MESSAGING_GROUP_ID: `messaging-test-${randomUUID()}` });
+  service = messagingProcess({ ...process.env, MESSAGING_GROUP_ID: `messaging-test-${randomUUID()}` });
   await service.start();
   client = new CommandClient(endpoints.kafkaBrokers);
   await client.start();
@@ -306,11 +307,3 @@ describe('messaging service', () => {
     expect(new Set(stored)).toEqual(new Set(commands.map((c) => c.data.messageId)));
   }, 180_000);
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

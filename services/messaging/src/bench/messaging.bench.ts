@@ -13,7 +13,7 @@ import {
 import { type EventToAppend, PostgresEventStore, resolveInfrastructure } from '@chat/runtime';
 import { ObjectId } from 'mongodb';
 import { CommandClient } from '../testing/command-client';
-import { MessagingProcess } from '../testing/messaging-process';
+import { messagingProcess } from '../testing/messaging-process';
 
 /**
  * Write-side benchmark: commands through Kafka, the messaging service (its own process) and
@@ -186,7 +186,7 @@ function record(markdown: string): void {
 
 async function main(): Promise<void> {
   const infrastructure = await resolveInfrastructure({ profile: 'bench', dependencies: ['kafka', 'postgres', 'mongodb', 'redis'] });
-  const service = new MessagingProcess({ ...process.env, ...infrastructure.env(), MESSAGING_GROUP_ID: 'messaging-bench' });
+  const service = messagingProcess({ ...process.env, ...infrastructure.env(), MESSAGING_GROUP_ID: 'messaging-bench' });
   const client = new CommandClient(infrastructure.endpoints.kafkaBrokers);
   const store = new PostgresEventStore({ connectionString: infrastructure.endpoints.postgresUrl });
   try {

@@ -69,6 +69,7 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
   private readonly maxAttempts: number;
   private readonly streamConcurrency: number;
   private readonly groupId: string;
+  private joined = false;
 
   constructor(private readonly options: KafkaCommandServerOptions) {
     super();
@@ -85,7 +86,16 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
       await this.producer.connect();
       this.batching = new BatchingProducer(this.producer);
       this.consumer = this.kafka.consumer(latencyConsumerConfig(this.groupId));
-      this.consumer.on(this.consumer.events.GROUP_JOIN, () => void this.notifyReassigned());
+      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        this.joined = true;
+        void this.notifyReassigned();
+      });
+      this.consumer.on(this.consumer.events.CRASH, () => {
+        this.joined = false;
+      });
+      this.consumer.on(this.consumer.events.STOP, () => {
+        this.joined = false;
+      });
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: Topic.Commands, fromBeginning: true });
       await this.consumer.run({
@@ -102,6 +112,11 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
     } catch (err) {
       callback(err);
     }
+  }
+
+  /** True while the consumer is a member of its group (health). */
+  get ready(): boolean {
+    return this.joined;
   }
 
   async close(): Promise<void> {

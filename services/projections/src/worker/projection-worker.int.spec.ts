@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { type GatewayNotification, Topic, parseNotification } from '@chat/contracts';
 import {
   PostgresEventStore,
@@ -11,6 +9,7 @@ import {
   latencyConsumerConfig,
   toEndpoints,
 } from '@chat/runtime';
+import { ServiceProcess, buildWorkspaces, waitFor } from '@chat/runtime/testing';
 import type { Consumer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
 import { generateScenario, type Scenario } from '../domain/testing/chat-scenario';
@@ -19,7 +18,6 @@ import { generateScenario, type Scenario } from '../domain/testing/chat-scenario
 // (read models) and Kafka (notifications): live projection with notifications, its health
 // and lag, and a SIGKILL between writing a batch's documents and saving its checkpoint.
 
-const root = join(__dirname, '..', '..', '..', '..');
 const endpoints = toEndpoints(endpointsInEnv());
 
 let store: PostgresEventStore;
@@ -28,9 +26,7 @@ let notifications: Consumer;
 const received: GatewayNotification[] = [];
 
 beforeAll(async () => {
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const built = spawnSync(process.execPath, [tsc, '-b'], { cwd: root, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`tsc -b failed:\n${built.stdout}${built.stderr}`);
+  buildWorkspaces();
   store = new PostgresEventStore({ connectionString: endpoints.postgresUrl });
   await store.migrate();
   mongo = new MongoClient(endpoints.mongoUrl);
@@ -55,44 +51,29 @@ afterAll(async () => {
   await store?.close();
 });
 
-/** The worker process, with its own read-model database. */
-class WorkerProcess {
-  private child: ChildProcess | undefined;
-  readonly output: string[] = [];
-
+/** The worker process, with its own read-model database and health port. */
+class WorkerProcess extends ServiceProcess {
   constructor(
     readonly database: string,
     readonly port: number,
-  ) {}
-
-  async start(extraEnv: Record<string, string> = {}): Promise<void> {
+  ) {
     const mongoUrl = new URL(endpoints.mongoUrl);
-    mongoUrl.pathname = `/${this.database}`;
-    const child = spawn(process.execPath, [join(root, 'services', 'projections', 'dist', 'main.js')], {
-      env: { ...process.env, MONGODB_URL: mongoUrl.toString(), PROJECTIONS_PORT: String(this.port), ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    mongoUrl.pathname = `/${database}`;
+    super({
+      service: 'projections',
+      env: { ...process.env, MONGODB_URL: mongoUrl.toString(), PROJECTIONS_PORT: String(port) },
+      readyLog: 'projecting',
     });
-    this.child = child;
-    child.stdout?.on('data', (c: Buffer) => this.output.push(c.toString()));
-    child.stderr?.on('data', (c: Buffer) => this.output.push(c.toString()));
-    await this.waitForLog('projecting', 30_000);
   }
 
-  async waitForLog(text: string, timeoutMs = 30_000): Promise<void> {
-    await waitFor(() => this.output.join('').includes(text), timeoutMs, () => `no '${text}' in:\n${this.output.join('')}`);
-  }
-
+  /** 503 with an empty body while it is not answering yet. */
   async health(): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`http://127.0.0.1:${this.port}/health`);
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill(signal);
-    await exited;
+    try {
+      const response = await fetch(`http://127.0.0.1:${this.port}/health`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    } catch {
+      return { status: 503, body: {} };
+    }
   }
 }
 
@@ -181,20 +162,3 @@ describe('projection worker process', () => {
     }
   }, 120_000);
 });
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  describe: () => string = () => 'condition not met in time',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await condition()) return;
-    } catch {
-      // not yet (the health endpoint may not answer yet)
-    }
-    if (Date.now() > deadline) throw new Error(describe());
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -1,0 +1,88 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../infrastructure/local/repo-root';
+
+/** Builds the workspaces (incremental), so a service started from dist/ runs the current sources. */
+export function buildWorkspaces(): void {
+  const root = repoRoot();
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-b'], { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`tsc -b failed:\n${result.stdout}${result.stderr}`);
+}
+
+/** Polls `condition` until it holds; the error names what was awaited. */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  describe: () => string = () => 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export interface ServiceProcessOptions {
+  /** The folder under services/ whose dist/main.js runs. */
+  readonly service: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** A line the service prints once it is ready. */
+  readonly readyLog: string;
+  readonly startTimeoutMs?: number;
+}
+
+/**
+ * A service as its own process, as `npm start` runs it, so a test can talk to it over the
+ * wire, SIGKILL it mid-stream and start it again. Start it after {@link buildWorkspaces}.
+ */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  readonly output: string[] = [];
+
+  constructor(private readonly options: ServiceProcessOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+    const { service, env, readyLog } = this.options;
+    const child = spawn(process.execPath, [join(repoRoot(), 'services', service, 'dist', 'main.js')], {
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const from = this.output.length;
+    child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    let exited: string | undefined;
+    child.once('exit', (code, signal) => (exited = `code ${code}, signal ${signal}`));
+    await waitFor(
+      () => {
+        if (exited) throw new Error(`${service} exited (${exited}) before it was ready:\n${this.output.slice(from).join('')}`);
+        return this.output.slice(from).join('').includes(readyLog);
+      },
+      this.options.startTimeoutMs ?? 30_000,
+      () => `${service} to print '${readyLog}':\n${this.output.slice(from).join('')}`,
+    );
+  }
+
+  async waitForLog(text: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(() => this.output.join('').includes(text), timeoutMs, () => `'${text}' in:\n${this.output.join('')}`);
+  }
+
+  /** SIGTERM lets it finish what it is doing; SIGKILL does not. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    await exited;
+  }
+}

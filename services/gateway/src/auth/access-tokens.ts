@@ -1,0 +1,51 @@
+import { ErrorMessage } from '@chat/contracts';
+import jwt from 'jsonwebtoken';
+
+export type TokenCheck = { readonly ok: true; readonly userId: string } | { readonly ok: false; readonly message: string };
+
+/**
+ * The token of a Socket.IO handshake or a REST request: `auth.token` first, else an
+ * `Authorization: Bearer …` header (API contract, "Identity").
+ */
+export function tokenFrom(authToken: unknown, authorization: unknown): string | undefined {
+  if (typeof authToken === 'string' && authToken.trim() !== '') return authToken.trim();
+  if (typeof authorization !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
+  return match?.[1];
+}
+
+/**
+ * Verifies access tokens issued by the identity service: HS256 only (an explicit allow-list,
+ * so `alg: none` and every other algorithm are refused), signature, expiry and not-before.
+ * The user id is the claim `sub`, else `userId`, else `id`.
+ */
+export class AccessTokens {
+  constructor(private readonly secret: string) {}
+
+  verify(token: string | undefined): TokenCheck {
+    if (token === undefined) return { ok: false, message: ErrorMessage.AuthTokenRequired };
+    let claims: unknown;
+    try {
+      claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] });
+    } catch {
+      return { ok: false, message: ErrorMessage.AuthInvalidToken };
+    }
+    const userId = userIdOf(claims);
+    return userId === undefined ? { ok: false, message: ErrorMessage.AuthInvalidToken } : { ok: true, userId };
+  }
+
+  /** For the README's tour and tests: what the identity service would issue. */
+  sign(userId: string, expiresInSeconds = 3600): string {
+    return jwt.sign({ sub: userId }, this.secret, { algorithm: 'HS256', expiresIn: expiresInSeconds });
+  }
+}
+
+function userIdOf(claims: unknown): string | undefined {
+  if (typeof claims !== 'object' || claims === null) return undefined;
+  const record = claims as Record<string, unknown>;
+  for (const claim of ['sub', 'userId', 'id']) {
+    const value = record[claim];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}

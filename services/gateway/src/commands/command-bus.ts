@@ -1,0 +1,153 @@
+import {
+  type Command,
+  type CommandMetadata,
+  type CommandResult,
+  KafkaHeader,
+  Topic,
+  commandPartitionKey,
+  parseCommandResult,
+} from '@chat/contracts';
+import { BatchingProducer, latencyConsumerConfig, reliableProducerConfig } from '@chat/runtime';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+
+/** The write side did not answer in time; the command may still be applied later. */
+export class CommandTimeoutError extends Error {
+  constructor(readonly commandId: string, timeoutMs: number) {
+    super(`no answer to command ${commandId} within ${timeoutMs} ms`);
+  }
+}
+
+interface Pending {
+  readonly resolve: (result: CommandResult) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export type CommandEnvelope = Pick<CommandMetadata, 'userId' | 'socketId' | 'traceparent' | 'tracestate'>;
+
+/**
+ * Commands out, answers in. A command goes to the commands topic keyed by its stream (so one
+ * conversation's commands stay in order) through a batching producer; its answer comes back
+ * on the results topic, which every gateway reads with a consumer group of its own, keeping
+ * the answers addressed to it. A command is sent once: a retry would be a new command, and
+ * the messaging service's recent-command window only guards redelivery of the same one.
+ */
+export class CommandBus {
+  private readonly producer: Producer;
+  private readonly batching: BatchingProducer;
+  private readonly results: Consumer;
+  private readonly pending = new Map<string, Pending>();
+  private joined = false;
+
+  constructor(
+    kafka: Kafka,
+    readonly gatewayId: string,
+    private readonly timeoutMs: number,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
+    this.producer = kafka.producer(reliableProducerConfig());
+    this.batching = new BatchingProducer(this.producer);
+    this.results = kafka.consumer(latencyConsumerConfig(`gateway-results-${gatewayId}`));
+  }
+
+  get ready(): boolean {
+    return this.joined;
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.results.connect();
+    this.results.on(this.results.events.GROUP_JOIN, () => {
+      this.joined = true;
+    });
+    this.results.on(this.results.events.CRASH, ({ payload }) => {
+      this.joined = false;
+      this.log(`results consumer crashed: ${String(payload.error)}`);
+    });
+    // Only answers to commands sent from now on matter: a new group starts at the end.
+    await this.results.subscribe({ topic: Topic.CommandResults, fromBeginning: false });
+    await this.results.run({
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          if (message.key?.toString() !== this.gatewayId || !message.value) continue;
+          let raw: unknown;
+          try {
+            raw = JSON.parse(message.value.toString());
+          } catch {
+            this.log(`unreadable command result at ${batch.partition}/${message.offset}`);
+            continue;
+          }
+          const parsed = parseCommandResult(raw);
+          if (!parsed.success) {
+            this.log(`invalid command result at ${batch.partition}/${message.offset}: ${parsed.message}`);
+            continue;
+          }
+          this.settle(parsed.data);
+        }
+      },
+    });
+  }
+
+  /** Every field of the metadata but the caller's own is filled in here. */
+  metadata(envelope: CommandEnvelope): CommandMetadata {
+    return {
+      ...envelope,
+      gatewayId: this.gatewayId,
+      correlationId: randomUUID(),
+      issuedAt: new Date().toISOString(),
+    };
+  }
+
+  /** Sends the command; resolves with the write side's answer, or rejects with a timeout. */
+  async dispatch(command: Command): Promise<CommandResult> {
+    const answer = new Promise<CommandResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(command.commandId);
+        reject(new CommandTimeoutError(command.commandId, this.timeoutMs));
+      }, this.timeoutMs);
+      this.pending.set(command.commandId, { resolve, reject, timer });
+    });
+    const headers: Record<string, string> = {
+      [KafkaHeader.Type]: command.type,
+      [KafkaHeader.Version]: String(command.version),
+      [KafkaHeader.CommandId]: command.commandId,
+      [KafkaHeader.CorrelationId]: command.metadata.correlationId,
+      [KafkaHeader.UserId]: command.metadata.userId,
+      [KafkaHeader.GatewayId]: this.gatewayId,
+    };
+    if (command.metadata.socketId) headers[KafkaHeader.SocketId] = command.metadata.socketId;
+    if (command.metadata.traceparent) headers[KafkaHeader.Traceparent] = command.metadata.traceparent;
+    if (command.metadata.tracestate) headers[KafkaHeader.Tracestate] = command.metadata.tracestate;
+    try {
+      await this.batching.send(Topic.Commands, [{ key: commandPartitionKey(command), value: JSON.stringify(command), headers }]);
+    } catch (err) {
+      const waiting = this.pending.get(command.commandId);
+      if (waiting) {
+        clearTimeout(waiting.timer);
+        this.pending.delete(command.commandId);
+      }
+      throw err;
+    }
+    return answer;
+  }
+
+  private settle(result: CommandResult): void {
+    const waiting = this.pending.get(result.commandId);
+    if (!waiting) return;
+    clearTimeout(waiting.timer);
+    this.pending.delete(result.commandId);
+    waiting.resolve(result);
+  }
+
+  async stop(): Promise<void> {
+    for (const [commandId, waiting] of this.pending) {
+      clearTimeout(waiting.timer);
+      waiting.reject(new Error(`gateway stopping before command ${commandId} was answered`));
+    }
+    this.pending.clear();
+    await this.results.disconnect();
+    await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+/** Configuration from the environment (API contract, "Running it"), each with its dev default. */
+export interface GatewayConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly jwtSecret: string;
+  readonly adminApiKey: string;
+  /** This process's identity on the command-results and notifications topics. */
+  readonly gatewayId: string;
+  /** Browser origins allowed (CORS for polling and REST, the Origin check for websocket); '*' allows any. */
+  readonly allowedOrigins: '*' | readonly string[];
+  /**
+   * Largest Socket.IO message a client may send, in bytes. Above the largest payload the
+   * schemas accept (65,536 characters of text, up to 3 bytes each, plus media and ids), so a
+   * too-long text is answered with an error naming it; far beyond, the socket is closed.
+   */
+  readonly maxHttpBufferSize: number;
+  /** Client events per socket per second before they are refused. */
+  readonly socketEventsPerSecond: number;
+  readonly socketEventsBurst: number;
+  /** How long a command may wait for the write side's answer. */
+  readonly commandTimeoutMs: number;
+  /** Health endpoints of the services behind this gateway, checked by GET /health. */
+  readonly serviceHealthUrls: Readonly<Record<string, string>>;
+}
+
+export const DEV_JWT_SECRET = 'dev-secret';
+export const DEV_ADMIN_API_KEY = 'dev-admin-key';
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
+  return value;
+}
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const production = env.NODE_ENV === 'production';
+  const jwtSecret = env.JWT_SECRET?.trim() || DEV_JWT_SECRET;
+  const adminApiKey = env.ADMIN_API_KEY?.trim() || DEV_ADMIN_API_KEY;
+  if (production && jwtSecret === DEV_JWT_SECRET) {
+    throw new Error('JWT_SECRET is the development default; set a secret of your own when NODE_ENV=production');
+  }
+  if (production && adminApiKey === DEV_ADMIN_API_KEY) {
+    throw new Error('ADMIN_API_KEY is the development default; set a key of your own when NODE_ENV=production');
+  }
+  const port = int(env, 'PORT', 3100);
+  const origins = env.ALLOWED_ORIGINS?.trim();
+  const serviceHealthUrls: Record<string, string> = {
+    messaging: env.MESSAGING_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'MESSAGING_PORT', 3101)}/health`,
+    projections: env.PROJECTIONS_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'PROJECTIONS_PORT', 3102)}/health`,
+  };
+  return {
+    port,
+    host: env.HOST?.trim() || '0.0.0.0',
+    jwtSecret,
+    adminApiKey,
+    gatewayId: env.GATEWAY_ID?.trim() || `gw-${hostname()}-${port}-${randomUUID().slice(0, 8)}`,
+    allowedOrigins: !origins || origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),
+    maxHttpBufferSize: int(env, 'SOCKET_MAX_MESSAGE_BYTES', 512 * 1024),
+    socketEventsPerSecond: int(env, 'SOCKET_EVENTS_PER_SECOND', 50),
+    socketEventsBurst: int(env, 'SOCKET_EVENTS_BURST', 100),
+    commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 15_000),
+    serviceHealthUrls,
+  };
+}
+
+/** Nest injection token for the configuration. */
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

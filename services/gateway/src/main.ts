@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import { Topic } from '@chat/contracts';
+import { ReadModelQueries } from '@chat/projections/read-models';
+import { createKafka, endpointsInEnv, ensureTopics, toEndpoints } from '@chat/runtime';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import { AccessTokens } from './auth/access-tokens';
+import { Authenticator } from './auth/authenticator';
+import { CommandBus } from './commands/command-bus';
+import { loadGatewayConfig } from './config/gateway-config';
+import { GatewayModule } from './gateway.module';
+import { NotificationRelay } from './notifications/notification-relay';
+import { ChatSocketAdapter } from './socket/chat-socket.adapter';
+import { ChatGateway } from './socket/chat.gateway';
+import { ConversationAccess } from './socket/conversation-access';
+
+/** The gateway: Socket.IO and REST on PORT (3100). */
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('gateway');
+  const log = (line: string): void => logger.log(line);
+  const config = loadGatewayConfig();
+  const endpoints = toEndpoints(endpointsInEnv());
+
+  // FerretDB v1 has no retryable writes; the gateway only reads, but one client setting for all.
+  const mongo = new MongoClient(endpoints.mongoUrl, { retryWrites: false });
+  await mongo.connect();
+  const queries = new ReadModelQueries(mongo.db());
+  const redis = {
+    pub: new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3 }),
+    sub: new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3 }),
+  };
+  const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: `gateway-${config.gatewayId}` });
+  await ensureTopics(kafka, [Topic.Commands, Topic.CommandResults, Topic.Notifications]);
+  const commands = new CommandBus(kafka, config.gatewayId, config.commandTimeoutMs, log);
+
+  const app = await NestFactory.create<NestExpressApplication>(
+    GatewayModule.register({
+      config,
+      queries,
+      authenticator: new Authenticator(new AccessTokens(config.jwtSecret), queries),
+      commands,
+      access: new ConversationAccess(queries),
+      health: {
+        gatewayId: config.gatewayId,
+        kafka: () => commands.ready && relay.ready,
+        mongo: mongo.db(),
+        redis: redis.pub,
+        serviceHealthUrls: config.serviceHealthUrls,
+      },
+    }),
+    { logger: ['error', 'warn', 'log'], bodyParser: true },
+  );
+  app.disable('x-powered-by');
+  app.enableCors({ origin: config.allowedOrigins === '*' ? true : [...config.allowedOrigins], credentials: true });
+  app.useWebSocketAdapter(new ChatSocketAdapter(app, config, redis));
+  app.enableShutdownHooks();
+
+  const chat = app.get(ChatGateway);
+  const relay = new NotificationRelay(kafka, config.gatewayId, (notification) => chat.deliver(notification), log);
+  await app.init();
+  await Promise.all([commands.start(), relay.start()]);
+  await app.listen(config.port, config.host);
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${signal})`);
+    await app.close().catch(() => undefined);
+    await Promise.allSettled([relay.stop(), commands.stop()]);
+    redis.pub.disconnect();
+    redis.sub.disconnect();
+    await mongo.close();
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));
+  log(`gateway ${config.gatewayId} listening on http://${config.host}:${config.port}`);
+}
+
+bootstrap().catch((err: unknown) => {
+  console.error('gateway failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+import { ErrorMessage, type UserView } from '@chat/contracts';
+import { type CanActivate, createParamDecorator, type ExecutionContext, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import { Authenticator } from '../auth/authenticator';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { RestError } from './rest-errors';
+
+type AuthenticatedRequest = Request & { user?: UserView };
+
+/** `Authorization: Bearer <jwt>` for a registered user; 401 with the socket's wording otherwise. */
+@Injectable()
+export class UserGuard implements CanActivate {
+  constructor(private readonly authenticator: Authenticator) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const result = await this.authenticator.authenticate(undefined, request.headers.authorization);
+    if (!result.ok) throw new RestError(HttpStatus.UNAUTHORIZED, result.message);
+    request.user = result.user;
+    return true;
+  }
+}
+
+/** The caller a {@link UserGuard} let through. */
+export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): UserView => {
+  const user = context.switchToHttp().getRequest<AuthenticatedRequest>().user;
+  if (!user) throw new RestError(HttpStatus.UNAUTHORIZED, ErrorMessage.AuthTokenRequired);
+  return user;
+});
+
+/** `X-Admin-Key`, compared in constant time. */
+@Injectable()
+export class AdminKeyGuard implements CanActivate {
+  private readonly expected: Buffer;
+
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    this.expected = Buffer.from(config.adminApiKey);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const given = context.switchToHttp().getRequest<Request>().headers['x-admin-key'];
+    const key = Buffer.from(typeof given === 'string' ? given : '');
+    if (key.length !== this.expected.length || !timingSafeEqual(key, this.expected)) {
+      throw new RestError(HttpStatus.UNAUTHORIZED, ErrorMessage.InvalidAdminKey);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,264 @@
+import {
+  type AckResponse,
+  ClientEvent,
+  type ClientEventName,
+  type ClientEventPayloads,
+  type ClientToServerEvents,
+  type CommandResult,
+  ErrorMessage,
+  type ErrorMessageText,
+  type GatewayNotification,
+  type InterServerEvents,
+  ServerEvent,
+  type ServerToClientEvents,
+  type SocketData,
+  conversationRoom,
+  parseClientPayload,
+  toObjectId,
+  userRoom,
+} from '@chat/contracts';
+import { Inject, Logger } from '@nestjs/common';
+import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import { ObjectId } from 'mongodb';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { randomUUID } from 'node:crypto';
+import type { Server, Socket } from 'socket.io';
+import { Authenticator } from '../auth/authenticator';
+import { CommandBus, CommandTimeoutError } from '../commands/command-bus';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { ConversationAccess } from './conversation-access';
+
+export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+type Ack = (response: AckResponse<object>) => void;
+
+/** A handler's outcome: what the acknowledgement says; a failure is also the `error` event. */
+type Outcome = { readonly ok: true; readonly data?: object } | { readonly ok: false; readonly message: string };
+
+const ok = (data?: object): Outcome => (data ? { ok: true, data } : { ok: true });
+const fail = (message: ErrorMessageText | string): Outcome => ({ ok: false, message });
+
+/** What a command's rejection or loss means for the socket that sent it. */
+function outcomeOf(result: CommandResult, onAccepted: (result: Extract<CommandResult, { type: 'CommandAccepted' }>) => Outcome): Outcome {
+  return result.type === 'CommandAccepted' ? onAccepted(result) : fail(result.message);
+}
+
+/**
+ * The spec's Socket.IO API. Each client event is schema-checked, authorized where the read
+ * model decides (joining, typing), and otherwise turned into a command whose answer comes
+ * back from the write side. What the read side pushes arrives through {@link deliver}.
+ */
+@WebSocketGateway()
+export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnection<ChatSocket> {
+  @WebSocketServer() server!: ChatServer;
+  private readonly logger = new Logger('gateway');
+  private readonly limiter: RateLimiterMemory;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly authenticator: Authenticator,
+    private readonly commands: CommandBus,
+    private readonly access: ConversationAccess,
+  ) {
+    // A bucket of `burst` events refilled over burst / rate seconds: short bursts pass
+    // (opening a chat joins rooms and marks messages read at once), a sustained flood does not.
+    this.limiter = new RateLimiterMemory({
+      points: config.socketEventsBurst,
+      duration: Math.max(1, Math.round(config.socketEventsBurst / Math.max(1, config.socketEventsPerSecond))),
+    });
+  }
+
+  afterInit(server: ChatServer): void {
+    server.use((socket, next) => {
+      const { auth, headers } = socket.handshake;
+      const token: unknown = typeof auth === 'object' && auth !== null ? (auth as Record<string, unknown>).token : undefined;
+      this.authenticator.authenticate(token, headers.authorization).then(
+        (result) => {
+          if (!result.ok) return next(new Error(result.message));
+          socket.data.userId = result.user._id;
+          next();
+        },
+        (err: unknown) => {
+          this.logger.error(`authentication failed: ${err instanceof Error ? err.message : String(err)}`);
+          next(new Error(ErrorMessage.InternalError));
+        },
+      );
+    });
+  }
+
+  handleConnection(socket: ChatSocket): void {
+    void socket.join(userRoom(socket.data.userId));
+    // A client may emit an event named `error`; without a listener Node's EventEmitter
+    // would throw it and take the process down.
+    (socket as unknown as NodeJS.EventEmitter).on('error', () => undefined);
+    this.on(socket, ClientEvent.JoinConversation, (payload) => this.join(socket, payload));
+    this.on(socket, ClientEvent.LeaveConversation, async (payload) => {
+      const id = toObjectId(payload.conversationId);
+      if (id !== undefined) await socket.leave(conversationRoom(id));
+      return ok();
+    });
+    this.on(socket, ClientEvent.SendMessage, (payload) => this.send(socket, payload));
+    this.on(socket, ClientEvent.TypingStart, (payload) => this.typing(socket, payload, ServerEvent.TypingStart));
+    this.on(socket, ClientEvent.TypingStop, (payload) => this.typing(socket, payload, ServerEvent.TypingStop));
+    this.on(socket, ClientEvent.MessageRead, (payload) => this.markRead(socket, payload));
+  }
+
+  /** Emits what the read side (or presence) asked for, to this gateway's own sockets. */
+  deliver(notification: GatewayNotification): void {
+    const { target } = notification;
+    // The notification schema pairs each event with its own payload; TypeScript cannot carry
+    // that pairing through a union into Socket.IO's typed emit.
+    const emit = (operator: unknown): void => {
+      (operator as { emit: (event: string, payload: unknown) => boolean }).emit(notification.event, notification.payload);
+    };
+    if ('room' in target) {
+      const operator = this.server.local.to(target.room);
+      emit(notification.except ? operator.except(notification.except) : operator);
+    } else if (target.gatewayId === this.config.gatewayId) {
+      emit(this.server.local.to(target.socketId));
+    }
+  }
+
+  /**
+   * One wrapper for every client event: rate limit, payload schema, acknowledgement, and the
+   * `error` event for every failure, so no handler can leave a client without an answer or
+   * throw into Socket.IO.
+   */
+  private on<E extends ClientEventName>(
+    socket: ChatSocket,
+    event: E,
+    handle: (payload: ClientEventPayloads[E]) => Promise<Outcome>,
+  ): void {
+    const failure = this.failureMessage(event);
+    (socket as unknown as NodeJS.EventEmitter).on(event, (...args: unknown[]) => {
+      const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
+      const answer = (outcome: Outcome): void => {
+        if (!outcome.ok) socket.emit(ServerEvent.Error, { message: outcome.message });
+        if (!ack) return;
+        try {
+          ack(outcome.ok ? { success: true, ...outcome.data } : { success: false, message: outcome.message });
+        } catch {
+          // the client's callback is its own business
+        }
+      };
+      const run = async (): Promise<Outcome> => {
+        try {
+          await this.limiter.consume(socket.id);
+        } catch {
+          return fail(ErrorMessage.TooManyRequests);
+        }
+        const parsed = parseClientPayload(event, args[0]);
+        if (!parsed.success) return fail(parsed.message);
+        try {
+          return await handle(parsed.data);
+        } catch (err) {
+          this.logger.error(`${event} from ${socket.data.userId} failed: ${err instanceof Error ? err.message : String(err)}`);
+          return fail(failure);
+        }
+      };
+      void run().then(answer);
+    });
+  }
+
+  private failureMessage(event: ClientEventName): ErrorMessageText {
+    switch (event) {
+      case ClientEvent.JoinConversation:
+        return ErrorMessage.FailedToJoin;
+      case ClientEvent.SendMessage:
+        return ErrorMessage.FailedToSend;
+      case ClientEvent.MessageRead:
+        return ErrorMessage.FailedToMarkRead;
+      default:
+        return ErrorMessage.InternalError;
+    }
+  }
+
+  private async join(socket: ChatSocket, payload: ClientEventPayloads['join:conversation']): Promise<Outcome> {
+    const access = await this.access.check(payload.conversationId, socket.data.userId);
+    if (access === 'not_found') return fail(ErrorMessage.ConversationNotFound);
+    if (access === 'not_participant') return fail(ErrorMessage.NotAuthorizedToJoin);
+    const id = toObjectId(payload.conversationId) as string;
+    await socket.join(conversationRoom(id));
+    return ok({ conversationId: id });
+  }
+
+  private async typing(
+    socket: ChatSocket,
+    payload: ClientEventPayloads['typing:start'],
+    event: typeof ServerEvent.TypingStart | typeof ServerEvent.TypingStop,
+  ): Promise<Outcome> {
+    const access = await this.access.check(payload.conversationId, socket.data.userId);
+    if (access === 'not_found') return fail(ErrorMessage.ConversationNotFound);
+    if (access === 'not_participant') return fail(ErrorMessage.NotAParticipant);
+    const id = toObjectId(payload.conversationId) as string;
+    // Through the Redis adapter: the room's sockets on every gateway, never the sender's own.
+    socket.to(conversationRoom(id)).emit(event, { userId: socket.data.userId, conversationId: id });
+    return ok();
+  }
+
+  private async send(socket: ChatSocket, payload: ClientEventPayloads['send:message']): Promise<Outcome> {
+    const conversationId = toObjectId(payload.conversationId);
+    if (conversationId === undefined) return fail(ErrorMessage.ConversationNotFound);
+    const metadata = this.commands.metadata({ userId: socket.data.userId, socketId: socket.id });
+    const messageId = new ObjectId().toHexString();
+    const result = await this.dispatch(
+      {
+        type: 'SendMessage',
+        version: 1,
+        commandId: randomUUID(),
+        data: {
+          conversationId,
+          messageId,
+          senderId: socket.data.userId,
+          text: payload.text,
+          media: payload.media,
+          messageType: payload.messageType,
+          replyTo: payload.replyTo,
+          clientMessageId: payload.clientMessageId,
+        },
+        metadata,
+      },
+      ErrorMessage.FailedToSend,
+    );
+    if ('ok' in result) return result;
+    return outcomeOf(result, ({ result: accepted }) => {
+      const sent = { messageId: accepted.messageId ?? messageId, conversationId };
+      // A retry with a clientMessageId already used stored nothing, so the read side has
+      // nothing to confirm: the confirmation comes from here, with the first message's id.
+      if (accepted.duplicate) socket.emit(ServerEvent.MessageSent, sent);
+      return ok(accepted.duplicate ? { ...sent, duplicate: true } : sent);
+    });
+  }
+
+  private async markRead(socket: ChatSocket, payload: ClientEventPayloads['message:read']): Promise<Outcome> {
+    const conversationId = toObjectId(payload.conversationId);
+    if (conversationId === undefined) return fail(ErrorMessage.ConversationNotFound);
+    const result = await this.dispatch(
+      {
+        type: 'MarkMessagesRead',
+        version: 1,
+        commandId: randomUUID(),
+        data: { conversationId, readerId: socket.data.userId, messageIds: payload.messageIds },
+        metadata: this.commands.metadata({ userId: socket.data.userId, socketId: socket.id }),
+      },
+      ErrorMessage.FailedToMarkRead,
+    );
+    if ('ok' in result) return result;
+    return outcomeOf(result, () => ok({ conversationId }));
+  }
+
+  /** A command's answer, or the event's own failure message when none came. */
+  private async dispatch(command: Parameters<CommandBus['dispatch']>[0], failure: ErrorMessageText): Promise<CommandResult | Outcome> {
+    try {
+      const result = await this.commands.dispatch(command);
+      // `internal`: the write side could not handle it; the event's own wording says so.
+      if (result.type === 'CommandRejected' && result.code === 'internal') return fail(failure);
+      return result;
+    } catch (err) {
+      if (!(err instanceof CommandTimeoutError)) throw err;
+      this.logger.warn(err.message);
+      return fail(failure);
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import type { ClientToServerEvents, ServerToClientEvents, UserView } from '@chat/contracts';
+import { endpointsInEnv, freePort, toEndpoints } from '@chat/runtime';
+import { ServiceProcess, buildWorkspaces, waitFor } from '@chat/runtime/testing';
+import { randomUUID } from 'node:crypto';
+import { type ManagerOptions, type Socket, type SocketOptions, io } from 'socket.io-client';
+import { AccessTokens } from '../auth/access-tokens';
+import { DEV_ADMIN_API_KEY, DEV_JWT_SECRET } from '../config/gateway-config';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface RestAnswer<T = unknown> {
+  readonly status: number;
+  readonly body: { success: true; data: T } | { success: false; message: string };
+}
+
+/**
+ * The whole system as `npm start` runs it (messaging, projections, one or more gateways,
+ * each its own process) on the test infrastructure, with a read-model database and consumer
+ * groups of its own, so suites never share state. What a client can do goes through the
+ * wire only: REST with fetch, Socket.IO with the real client.
+ */
+export class ChatSystem {
+  readonly tokens = new AccessTokens(DEV_JWT_SECRET);
+  private readonly sockets: ClientSocket[] = [];
+
+  private constructor(
+    readonly messaging: ServiceProcess,
+    readonly projections: ServiceProcess,
+    readonly gateways: readonly { readonly url: string; readonly process: ServiceProcess }[],
+  ) {}
+
+  static async start(options: { gateways?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ChatSystem> {
+    buildWorkspaces();
+    const endpoints = toEndpoints(endpointsInEnv());
+    const run = randomUUID().slice(0, 8);
+    const mongoUrl = new URL(endpoints.mongoUrl);
+    mongoUrl.pathname = `/e2e_${run}`;
+    const messagingPort = await freePort();
+    const projectionsPort = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      MONGODB_URL: mongoUrl.toString(),
+      MESSAGING_GROUP_ID: `messaging-e2e-${run}`,
+      MESSAGING_PORT: String(messagingPort),
+      PROJECTIONS_PORT: String(projectionsPort),
+      MESSAGING_HEALTH_URL: `http://127.0.0.1:${messagingPort}/health`,
+      PROJECTIONS_HEALTH_URL: `http://127.0.0.1:${projectionsPort}/health`,
+      HOST: '127.0.0.1',
+      ...options.env,
+    };
+    const messaging = new ServiceProcess({ service: 'messaging', env, readyLog: 'consuming commands' });
+    const projections = new ServiceProcess({ service: 'projections', env, readyLog: 'projecting', startTimeoutMs: 60_000 });
+    const gateways: { url: string; process: ServiceProcess }[] = [];
+    await Promise.all([messaging.start(), projections.start()]);
+    for (let i = 0; i < (options.gateways ?? 1); i++) {
+      const port = await freePort();
+      const gateway = new ServiceProcess({ service: 'gateway', env: { ...env, PORT: String(port) }, readyLog: 'listening on' });
+      await gateway.start();
+      gateways.push({ url: `http://127.0.0.1:${port}`, process: gateway });
+    }
+    const system = new ChatSystem(messaging, projections, gateways);
+    for (const { url } of gateways) {
+      await waitFor(
+        async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200,
+        60_000,
+        () => `${url}/health to answer 200`,
+      );
+    }
+    return system;
+  }
+
+  get url(): string {
+    return (this.gateways[0] as { url: string }).url;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.disconnect();
+    await Promise.all([...this.gateways.map((g) => g.process.stop()), this.messaging.stop(), this.projections.stop()]);
+  }
+
+  async rest<T = unknown>(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; headers?: Record<string, string>; gateway?: number } = {},
+  ): Promise<RestAnswer<T>> {
+    const base = (this.gateways[options.gateway ?? 0] as { url: string }).url;
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(options.body === undefined ? {} : { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
+    });
+    return { status: response.status, body: (await response.json()) as RestAnswer<T>['body'] };
+  }
+
+  /** Registers a user through the admin route and returns it with a token for it. */
+  async user(name = 'User'): Promise<{ user: UserView; token: string }> {
+    const answer = await this.rest<UserView>('POST', '/api/users', { body: { name }, headers: { 'x-admin-key': DEV_ADMIN_API_KEY } });
+    if (!answer.body.success) throw new Error(`registering ${name} failed: ${answer.status} ${answer.body.message}`);
+    return { user: answer.body.data, token: this.tokens.sign(answer.body.data._id) };
+  }
+
+  /** A connected client (rejects with the connect error's message). */
+  async connect(token: string | undefined, options: Partial<ManagerOptions & SocketOptions> & { gateway?: number } = {}): Promise<ClientSocket> {
+    const { gateway, ...socketOptions } = options;
+    const base = (this.gateways[gateway ?? 0] as { url: string }).url;
+    const socket: ClientSocket = io(base, {
+      ...(token === undefined ? {} : { auth: { token } }),
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      ...socketOptions,
+    });
+    this.sockets.push(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', (err) => reject(err));
+    });
+    return socket;
+  }
+}
+
+/** The next `event` a socket receives (optionally the first matching `accept`). */
+export function next<E extends keyof ServerToClientEvents>(
+  socket: ClientSocket,
+  event: E,
+  accept: (payload: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true,
+  timeoutMs = 10_000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, listener as never);
+      reject(new Error(`no ${String(event)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (payload: Parameters<ServerToClientEvents[E]>[0]): void => {
+      if (!accept(payload)) return;
+      clearTimeout(timer);
+      socket.off(event, listener as never);
+      resolve(payload);
+    };
+    socket.on(event, listener as never);
+  });
+}
+
+/** Collects every `event` a socket receives from now on. */
+export function collect<E extends keyof ServerToClientEvents>(socket: ClientSocket, event: E): Parameters<ServerToClientEvents[E]>[0][] {
+  const seen: Parameters<ServerToClientEvents[E]>[0][] = [];
+  socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) => seen.push(payload)) as never);
+  return seen;
+}
