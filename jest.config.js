@@ -17,7 +17,8 @@ const swc = [
 const shared = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': swc },
+  // .js too: the spec's own JavaScript examples (gateway/src/spec-examples) run as written.
+  transform: { '^.+\\.(ts|js)$': swc },
   moduleFileExtensions: ['ts', 'js', 'json'],
   // Tests run against the workspace sources, not against stale build output.
   moduleNameMapper: {

@@ -19,6 +19,12 @@ interface ServiceEntry {
 
 const log = (line: string): void => console.log(`[start] ${line}`);
 
+/**
+ * kafkajs computes a negative timer on every fetch loop (tulios/kafkajs#1751): harmless, but
+ * Node warns about it in every service's output.
+ */
+export const serviceNodeOptions = ['--disable-warning=TimeoutNegativeWarning'];
+
 function builtServices(): ServiceEntry[] {
   const dir = join(repoRoot(), 'services');
   return readdirSync(dir, { withFileTypes: true })
@@ -81,23 +87,74 @@ async function main(): Promise<void> {
   if (infrastructure.localDataDir) log(`local servers keep their data and logs in ${infrastructure.localDataDir}`);
 
   const services = builtServices();
-  for (const service of services) {
-    const child = spawn(process.execPath, [service.main], {
-      env: { ...process.env, ...infrastructure.env() },
+  const spawnService = (name: string, main: string, env: NodeJS.ProcessEnv): void => {
+    const child = spawn(process.execPath, [...serviceNodeOptions, main], {
+      // Lines are prefixed with the service's name; colour codes would only garble a log file.
+      env: { ...process.env, ...(process.stdout.isTTY ? {} : { NO_COLOR: '1' }), ...infrastructure?.env(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    children.set(service.name, child);
-    prefixLines(child.stdout, service.name);
-    prefixLines(child.stderr, service.name);
+    children.set(name, child);
+    prefixLines(child.stdout, name);
+    prefixLines(child.stderr, name);
     child.once('exit', (code, signal) => {
-      if (!stopping) void shutdown(1, `${service.name} exited (code ${code}, signal ${signal})`);
+      if (!stopping) void shutdown(1, `${name} exited (code ${code}, signal ${signal})`);
     });
-    log(`started ${service.name} (pid ${child.pid})`);
+    log(`started ${name} (pid ${child.pid})`);
+  };
+  const gatewayPorts = gatewayPortsFromEnv();
+  for (const service of services) {
+    if (service.name !== 'gateway') {
+      spawnService(service.name, service.main, {});
+      continue;
+    }
+    // Several gateways side by side (GATEWAY_PORTS=3100,3110) share one backend.
+    for (const port of gatewayPorts) {
+      spawnService(gatewayPorts.length > 1 ? `gateway:${port}` : 'gateway', service.main, { PORT: String(port) });
+    }
   }
   if (services.length === 0) {
-    log('no service is built yet: the infrastructure alone is up (the services arrive with their issues)');
+    log('no service is built yet: the infrastructure alone is up');
+    return;
   }
-  log(`up in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops everything`);
+  if (!services.some((service) => service.name === 'gateway')) return;
+  for (const port of gatewayPorts) await waitUntilHealthy(port, () => stopping);
+  log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${gatewayPorts.map((port) => `http://localhost:${port}`).join(', ')} (Socket.IO and REST); Ctrl-C stops everything`);
+}
+
+function gatewayPortsFromEnv(): number[] {
+  const raw = process.env.GATEWAY_PORTS?.trim() || process.env.PORT?.trim() || '3100';
+  const ports = raw.split(',').map((part) => Number(part.trim()));
+  if (ports.some((port) => !Number.isInteger(port) || port <= 0 || port > 65535)) {
+    throw new Error(`GATEWAY_PORTS must list TCP ports, got '${raw}'`);
+  }
+  return ports;
+}
+
+/** Polls the gateway's /health (which covers every part) and says what it still waits for. */
+async function waitUntilHealthy(port: number, stopped: () => boolean): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  let lastReport = '';
+  let lastReportAt = 0;
+  while (!stopped()) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(3_000) });
+      if (response.status === 200) return;
+      const body = (await response.json()) as { failing?: string[] };
+      const report = `waiting for ${body.failing?.join(', ') || 'the gateway'} (GET http://localhost:${port}/health answers ${response.status})`;
+      if (report !== lastReport || Date.now() - lastReportAt > 10_000) {
+        log(report);
+        lastReport = report;
+        lastReportAt = Date.now();
+      }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      log(`the gateway on port ${port} is still not healthy after 180 s; see the lines above`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 void main();

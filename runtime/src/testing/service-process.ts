@@ -53,7 +53,7 @@ export class ServiceProcess {
 
   async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
     const { service, env, readyLog } = this.options;
-    const child = spawn(process.execPath, [join(repoRoot(), 'services', service, 'dist', 'main.js')], {
+    const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(repoRoot(), 'services', service, 'dist', 'main.js')], {
       env: { ...env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

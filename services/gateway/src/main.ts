@@ -62,7 +62,8 @@ async function bootstrap(): Promise<void> {
   const relay = new NotificationRelay(kafka, config.gatewayId, (notification) => chat.deliver(notification), log);
   await app.init();
   await Promise.all([commands.start(), relay.start()]);
-  await app.listen(config.port, config.host);
+  if (config.host === undefined) await app.listen(config.port);
+  else await app.listen(config.port, config.host);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -77,7 +78,7 @@ async function bootstrap(): Promise<void> {
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));
-  log(`gateway ${config.gatewayId} listening on http://${config.host}:${config.port}`);
+  log(`gateway ${config.gatewayId} listening on http://${config.host ?? 'localhost'}:${config.port}`);
 }
 
 bootstrap().catch((err: unknown) => {

@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 /** Configuration from the environment (API contract, "Running it"), each with its dev default. */
 export interface GatewayConfig {
   readonly port: number;
-  readonly host: string;
+  /** Unset: every interface, IPv4 and IPv6 (Node's default), so `localhost` works whichever way it resolves. */
+  readonly host: string | undefined;
   readonly jwtSecret: string;
   readonly adminApiKey: string;
   /** This process's identity on the command-results and notifications topics. */
@@ -55,7 +56,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   };
   return {
     port,
-    host: env.HOST?.trim() || '0.0.0.0',
+    host: env.HOST?.trim() || undefined,
     jwtSecret,
     adminApiKey,
     gatewayId: env.GATEWAY_ID?.trim() || `gw-${hostname()}-${port}-${randomUUID().slice(0, 8)}`,
