@@ -101,8 +101,14 @@ export type ClientToServerEvents = {
   [E in ClientEventName]: (payload: ClientEventPayloadInputs[E], ack?: (response: AckResponse<ClientEventAcks[E]>) => void) => void;
 };
 export type ServerToClientEvents = { [E in ServerEventName]: (payload: ServerEventPayloads[E]) => void };
-/** Gateways share typing indicators through the Socket.IO Redis adapter's rooms, nothing else. */
-export type InterServerEvents = Record<never, never>;
+/**
+ * Between gateways, through the Socket.IO Redis adapter: besides room broadcasts (typing
+ * indicators), a conversation's members changed, so what each gateway remembers of them
+ * (who may join or type) is dropped at once.
+ */
+export type InterServerEvents = {
+  'conversation:members-changed': (conversationId: string) => void;
+};
 export interface SocketData {
   userId: string;
 }

@@ -2,8 +2,12 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../infrastructure/local/repo-root';
 
-/** Builds the workspaces (incremental), so a service started from dist/ runs the current sources. */
+/**
+ * Builds the workspaces (incremental), so a service started from dist/ runs the current
+ * sources. CHAT_SKIP_BUILD=1 skips it when the caller has just built (scripts/test.sh does).
+ */
 export function buildWorkspaces(): void {
+  if (process.env.CHAT_SKIP_BUILD === '1') return;
   const root = repoRoot();
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const result = spawnSync(process.execPath, [tsc, '-b'], { cwd: root, encoding: 'utf8' });

@@ -60,3 +60,40 @@ describe('a first conversation', () => {
     await expect(system.connect(system.tokens.sign('0123456789abcdef01234567'))).rejects.toThrow(ErrorMessage.AuthUserNotFound);
   });
 });
+
+describe('leaving a group', () => {
+  it('a removed member stops receiving the room at once, on whichever gateway they are', async () => {
+    const admin = await system.user('Admin');
+    const member = await system.user('Member');
+    const removed = await system.user('Removed');
+    const group = await system.rest<ConversationView>('POST', '/api/conversations', {
+      token: admin.token,
+      body: { participantIds: [member.user._id, removed.user._id], name: 'Team' },
+    });
+    if (!group.body.success) throw new Error(group.body.message);
+    const conversationId = group.body.data._id;
+    const adminSocket = await system.connect(admin.token);
+    const memberSocket = await system.connect(member.token, { gateway: 1 });
+    const removedSocket = await system.connect(removed.token, { gateway: 1 });
+    for (const socket of [adminSocket, memberSocket, removedSocket]) {
+      const joined = await socket.emitWithAck('join:conversation', { conversationId });
+      expect(joined).toMatchObject({ success: true });
+    }
+    const first = next(removedSocket, 'new:message');
+    adminSocket.emit('send:message', { conversationId, text: 'before', messageType: 'text' });
+    expect((await first).message.text).toBe('before');
+
+    const removal = await system.rest('DELETE', `/api/conversations/${conversationId}/participants/${removed.user._id}`, { token: admin.token });
+    expect(removal.status).toBe(200);
+    const afterwards = collect(removedSocket, 'new:message');
+    const memberSees = next(memberSocket, 'new:message', ({ message }) => message.text === 'after');
+    adminSocket.emit('send:message', { conversationId, text: 'after', messageType: 'text' });
+    await memberSees;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(afterwards).toEqual([]);
+    expect(await removedSocket.emitWithAck('join:conversation', { conversationId })).toEqual({
+      success: false,
+      message: ErrorMessage.NotAuthorizedToJoin,
+    });
+  });
+});

@@ -16,6 +16,7 @@ import type { ReadModelQueries } from '@chat/projections/read-models';
 import { Body, Controller, Delete, Get, HttpStatus, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { ObjectId } from 'mongodb';
+import { ChatGateway } from '../socket/chat.gateway';
 import { READ_MODELS } from './read-models.token';
 import { RestError } from './rest-errors';
 import { CurrentUser, UserGuard } from './rest-auth';
@@ -29,6 +30,7 @@ export class ConversationsController {
   constructor(
     @Inject(READ_MODELS) private readonly queries: ReadModelQueries,
     private readonly writes: WriteRequests,
+    private readonly chat: ChatGateway,
   ) {}
 
   /**
@@ -129,6 +131,7 @@ export class ConversationsController {
       () => this.queries.participantsOf(conversationId),
       (members) => members === null || !members.includes(removed),
     );
+    this.chat.evict(removed, conversationId);
     return { success: true, data: { conversationId, userId: removed } };
   }
 

@@ -70,6 +70,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
   }
 
   afterInit(server: ChatServer): void {
+    server.on('conversation:members-changed', (conversationId) => this.access.forget(conversationId));
     server.use((socket, next) => {
       const { auth, headers } = socket.handshake;
       const token: unknown = typeof auth === 'object' && auth !== null ? (auth as Record<string, unknown>).token : undefined;
@@ -118,6 +119,16 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     } else if (target.gatewayId === this.config.gatewayId) {
       emit(this.server.local.to(target.socketId));
     }
+  }
+
+  /**
+   * A member who left or was removed stops receiving the room's events at once: every socket
+   * of theirs, on every gateway (the Redis adapter carries the request), leaves the room.
+   */
+  evict(userId: string, conversationId: string): void {
+    this.access.forget(conversationId);
+    this.server.serverSideEmit('conversation:members-changed', conversationId);
+    this.server.in(userRoom(userId)).socketsLeave(conversationRoom(conversationId));
   }
 
   /**

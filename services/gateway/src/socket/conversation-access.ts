@@ -18,6 +18,11 @@ export class ConversationAccess {
     private readonly maxEntries = 20_000,
   ) {}
 
+  /** Drops what is known of a conversation's members (after a change made through this gateway). */
+  forget(conversationId: string): void {
+    this.members.delete(conversationId);
+  }
+
   async check(conversationId: string, userId: string): Promise<Access> {
     const id = toObjectId(conversationId);
     if (id === undefined) return 'not_found';
