@@ -32,6 +32,19 @@ async function bootstrap(): Promise<void> {
     pub: new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3 }),
     sub: new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3 }),
   };
+  // ioredis reconnects by itself; without a listener each failed attempt is an "Unhandled
+  // error event" stack trace. One line per outage is enough (health reports it as well).
+  for (const [name, client] of Object.entries(redis)) {
+    let down = false;
+    client.on('error', (err: Error) => {
+      if (!down) logger.warn(`redis (${name}) unreachable: ${err.message}; reconnecting`);
+      down = true;
+    });
+    client.on('ready', () => {
+      if (down) log(`redis (${name}) reachable again`);
+      down = false;
+    });
+  }
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: `gateway-${config.gatewayId}` });
   await ensureTopics(kafka, [Topic.Commands, Topic.CommandResults, Topic.Notifications]);
   const commands = new CommandBus(kafka, config.gatewayId, config.commandTimeoutMs, log);
