@@ -1,5 +1,5 @@
 import { ErrorMessage, type RejectionCode } from '@chat/contracts';
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { type ArgumentsHost, BadRequestException, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 
 /** A failure in the contract's shape: `{ success: false, message }` with its status. */
@@ -35,6 +35,19 @@ export class RestExceptionFilter implements ExceptionFilter {
         response.status(status).json(body);
         return;
       }
+      // Nest turns Express's errors into plain BadRequestExceptions: a route parameter that
+      // is not valid percent-encoding is an id that names nothing (404, as every other
+      // non-id); anything else of that kind is the body parser refusing the body, whose own
+      // text may quote the client's bytes back.
+      if (exception instanceof BadRequestException) {
+        const text = messageOf(status, body);
+        if (text.startsWith('Failed to decode param')) {
+          response.status(HttpStatus.NOT_FOUND).json({ success: false, message: ErrorMessage.NotFound });
+        } else {
+          response.status(status).json({ success: false, message: 'Malformed request body' });
+        }
+        return;
+      }
       response.status(status).json({ success: false, message: messageOf(status, body) });
       return;
     }
@@ -48,7 +61,7 @@ export class RestExceptionFilter implements ExceptionFilter {
   }
 }
 
-/** body-parser's errors carry a status of their own (400 malformed, 413 too large). */
+/** body-parser's errors that reach here carry a status of their own (413 too large). */
 function statusOfForeign(exception: unknown): number | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
   const status = (exception as { status?: unknown }).status;
@@ -60,8 +73,7 @@ function messageOf(status: number, body: unknown): string {
   if (status === HttpStatus.PAYLOAD_TOO_LARGE) return 'Request body too large';
   if (typeof body === 'string') return body;
   if (typeof body === 'object' && body !== null) {
-    const { message, type } = body as { message?: unknown; type?: unknown };
-    if (type === 'entity.parse.failed') return 'Malformed JSON body';
+    const { message } = body as { message?: unknown };
     if (typeof message === 'string') return message;
     if (Array.isArray(message)) return message.join('; ');
   }

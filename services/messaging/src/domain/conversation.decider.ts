@@ -450,15 +450,21 @@ function decideCreateGroupConversation(
   );
 }
 
-/** The checks every group command starts with: the conversation exists and is a group. */
-function asGroup(state: ConversationState): GroupConversation | ConversationDecision {
+/**
+ * The checks every group command starts with: the conversation exists and is a group. An
+ * outsider asking about a direct conversation is told what any outsider is (not a
+ * participant), not what kind of conversation it is.
+ */
+function asGroup(state: ConversationState, caller: string): GroupConversation | ConversationDecision {
   if (state.status === 'not_created') return conversationNotFound();
-  if (state.status === 'direct') return reject('invalid', ErrorMessage.NotAGroup);
+  if (state.status === 'direct') {
+    return state.participants.has(caller) ? reject('invalid', ErrorMessage.NotAGroup) : reject('forbidden', ErrorMessage.NotAParticipant);
+  }
   return state;
 }
 
 function decideAddParticipants(command: CommandOf<'AddParticipants'>, state: ConversationState): ConversationDecision {
-  const group = asGroup(state);
+  const group = asGroup(state, command.metadata.userId);
   if ('kind' in group) return group;
   const caller = command.metadata.userId;
   if (!group.admins.has(caller)) return reject('forbidden', ErrorMessage.NotGroupAdmin);
@@ -477,7 +483,7 @@ function decideAddParticipants(command: CommandOf<'AddParticipants'>, state: Con
  * remove others. No one is promoted, since the contract names no rule for choosing.
  */
 function decideRemoveParticipant(command: CommandOf<'RemoveParticipant'>, state: ConversationState): ConversationDecision {
-  const group = asGroup(state);
+  const group = asGroup(state, command.metadata.userId);
   if ('kind' in group) return group;
   const caller = command.metadata.userId;
   const { userId } = command.data;
@@ -490,7 +496,7 @@ function decideRemoveParticipant(command: CommandOf<'RemoveParticipant'>, state:
 }
 
 function decideSetGroupPhoto(command: CommandOf<'SetGroupPhoto'>, state: ConversationState): ConversationDecision {
-  const group = asGroup(state);
+  const group = asGroup(state, command.metadata.userId);
   if ('kind' in group) return group;
   const caller = command.metadata.userId;
   if (!group.participants.has(caller)) return reject('forbidden', ErrorMessage.NotAParticipant);
@@ -505,7 +511,7 @@ function decideSetGroupPhoto(command: CommandOf<'SetGroupPhoto'>, state: Convers
 }
 
 function decideRemoveGroupPhoto(command: CommandOf<'RemoveGroupPhoto'>, state: ConversationState): ConversationDecision {
-  const group = asGroup(state);
+  const group = asGroup(state, command.metadata.userId);
   if ('kind' in group) return group;
   const caller = command.metadata.userId;
   if (!group.participants.has(caller)) return reject('forbidden', ErrorMessage.NotAParticipant);

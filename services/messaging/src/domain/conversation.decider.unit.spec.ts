@@ -608,6 +608,7 @@ describe('conversation decider', () => {
 
     it('not a group', () => {
       spec.given([directCreated(alice, bob)]).when(addParticipants(alice, [carol], direct)).then(rejectedWith('invalid', ErrorMessage.NotAGroup));
+      spec.given([directCreated(alice, bob)]).when(addParticipants(carol, [dave], direct)).then(rejectedWith('forbidden', ErrorMessage.NotAParticipant));
     });
 
     it('caller not an admin, member or not', () => {
@@ -649,6 +650,7 @@ describe('conversation decider', () => {
 
     it('not a group', () => {
       spec.given([directCreated(alice, bob)]).when(removeParticipant(alice, bob, direct)).then(rejectedWith('invalid', ErrorMessage.NotAGroup));
+      spec.given([directCreated(alice, bob)]).when(removeParticipant(carol, bob, direct)).then(rejectedWith('forbidden', ErrorMessage.NotAParticipant));
     });
 
     it('a member removing someone else', () => {
