@@ -13,7 +13,7 @@ import {
   toObjectId,
 } from '@chat/contracts';
 import type { ReadModelQueries } from '@chat/projections/read-models';
-import { Body, Controller, Delete, Get, HttpStatus, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { ObjectId } from 'mongodb';
 import { ChatGateway } from '../socket/chat.gateway';
@@ -98,8 +98,9 @@ export class ConversationsController {
     return { success: true, data: page };
   }
 
-  /** Group admins add members; the decider checks who may. */
+  /** Group admins add members; the decider checks who may. 200: nothing new is created. */
   @Post(':id/participants')
+  @HttpCode(HttpStatus.OK)
   async addParticipants(
     @CurrentUser() caller: UserView,
     @Param('id') id: string,
