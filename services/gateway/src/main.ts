@@ -7,6 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
+import { once } from 'node:events';
 import { AccessTokens } from './auth/access-tokens';
 import { Authenticator } from './auth/authenticator';
 import { CommandBus } from './commands/command-bus';
@@ -30,7 +31,9 @@ async function bootstrap(): Promise<void> {
   const queries = new ReadModelQueries(mongo.db());
   const redis = {
     pub: new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3 }),
-    sub: new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3 }),
+    // No CLIENT SETINFO in the handshake: on a reconnect it races the adapter's re-subscription
+    // the same way (ioredis #2037).
+    sub: new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3, disableClientInfo: true }),
   };
   // ioredis reconnects by itself; without a listener each failed attempt is an "Unhandled
   // error event" stack trace. One line per outage is enough (health reports it as well).
@@ -45,6 +48,10 @@ async function bootstrap(): Promise<void> {
       down = false;
     });
   }
+  // The Socket.IO adapter subscribes as soon as it is created; a subscription sent while the
+  // client is still in its connection handshake can leave the subscriber deaf for good
+  // (ioredis #2037), so both clients must be ready first.
+  await Promise.all(Object.values(redis).map((client) => (client.status === 'ready' ? undefined : once(client, 'ready'))));
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: `gateway-${config.gatewayId}` });
   await ensureTopics(kafka, [Topic.Commands, Topic.CommandResults, Topic.Notifications]);
   const commands = new CommandBus(kafka, config.gatewayId, config.commandTimeoutMs, log);
@@ -61,6 +68,7 @@ async function bootstrap(): Promise<void> {
         kafka: () => commands.ready && relay.ready,
         mongo: mongo.db(),
         redis: redis.pub,
+        redisSubscriber: redis.sub,
         serviceHealthUrls: config.serviceHealthUrls,
       },
     }),

@@ -14,6 +14,8 @@ export interface HealthDependencies {
   readonly kafka: () => boolean;
   readonly mongo: Db;
   readonly redis: Redis;
+  /** The Socket.IO adapter's subscriber: without it, other gateways' broadcasts stop arriving. */
+  readonly redisSubscriber: Redis;
   readonly serviceHealthUrls: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
 }
@@ -48,7 +50,12 @@ export async function checkHealth(deps: HealthDependencies): Promise<HealthRepor
   const entries: [string, Promise<{ ok: boolean; detail?: string }>][] = [
     ['kafka', Promise.resolve(deps.kafka() ? { ok: true } : { ok: false, detail: 'consumers have not joined their groups' })],
     ['mongodb', bounded(() => deps.mongo.command({ ping: 1 }))],
-    ['redis', bounded(() => deps.redis.ping())],
+    [
+      'redis',
+      deps.redisSubscriber.status === 'ready'
+        ? bounded(() => deps.redis.ping())
+        : Promise.resolve({ ok: false, detail: `subscriber ${deps.redisSubscriber.status}` }),
+    ],
     ...Object.entries(deps.serviceHealthUrls).map(([name, url]): [string, Promise<{ ok: boolean; detail?: string }>] => [
       name,
       bounded(service(url)),
