@@ -9,6 +9,7 @@ export * from './message-content';
 export * from './metadata';
 export * from './notifications';
 export * from './parsing';
+export * from './presence';
 export * from './rest';
 export * from './socket-events';
 export * from './socket-payloads';

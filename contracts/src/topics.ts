@@ -20,6 +20,12 @@ export const Topic = {
   Notifications: 'chat.notifications.v1',
   /** PublishedEvent, the analysts' stream. Key: the stream name, so each stream stays in order. */
   Events: 'chat.events.v1',
+  /**
+   * PresenceReport: gateways tell the presence service about their sockets. Key: the user id
+   * for a socket's connect and disconnect (one user's reports stay in order), the gateway id
+   * for heartbeats.
+   */
+  Presence: 'chat.presence.v1',
   /** Commands that failed to parse or to be handled, as received, the reason in headers. Key: as received. */
   CommandsDlq: 'chat.commands.dlq.v1',
 } as const;

@@ -8,3 +8,4 @@ export * from './event-store';
 export * from './kafka/batching-producer';
 export { freePort, isPortFree } from './infrastructure/local/ports';
 export * from './health/serve-health';
+export * from './kafka/command-message';

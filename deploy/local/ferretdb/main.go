@@ -12,11 +12,15 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	"github.com/jackc/pgx/v5"
 )
 
 func main() {
@@ -33,6 +37,15 @@ func main() {
 		os.Exit(2)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	if *handler == "postgresql" {
+		// Started beside PostgreSQL by the same supervisor: wait for it, and create FerretDB's
+		// database, which FerretDB itself requires to exist at start.
+		if err := ensureDatabase(*postgresURL, 60*time.Second); err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb-local: %v\n", err)
+			os.Exit(1)
+		}
+	}
 
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:      ferretdb.ListenerConfig{TCP: *listen},
@@ -54,4 +67,52 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ferretdb-local: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// ensureDatabase waits until the PostgreSQL server of rawURL answers, then creates the
+// database rawURL names if it does not exist yet.
+func ensureDatabase(rawURL string, timeout time.Duration) error {
+	target, err := url.Parse(rawURL)
+	if err != nil {
+		return fmt.Errorf("bad -postgresql-url: %w", err)
+	}
+	name := strings.TrimPrefix(target.Path, "/")
+	if name == "" {
+		return fmt.Errorf("-postgresql-url names no database")
+	}
+	admin := *target
+	admin.Path = "/postgres"
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = createIfMissing(ctx, admin.String(), name)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("PostgreSQL at %s not usable within %s: %w", target.Host, timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func createIfMissing(ctx context.Context, adminURL, name string) error {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	if err != nil && strings.Contains(err.Error(), "already exists") {
+		return nil
+	}
+	return err
 }

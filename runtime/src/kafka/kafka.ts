@@ -28,26 +28,34 @@ export const topicPartitions: Record<TopicName, number> = {
   [Topic.CommandResults]: 4,
   [Topic.Notifications]: 8,
   [Topic.Events]: 8,
+  [Topic.Presence]: 8,
   [Topic.CommandsDlq]: 1,
 };
 
-/** Creates the topics that are missing (never relying on broker auto-creation). */
-export async function ensureTopics(kafka: Kafka, topics: readonly TopicName[] = Object.values(Topic)): Promise<void> {
+/**
+ * Creates the topics that are missing (never relying on broker auto-creation). Services start
+ * side by side and race to create the same topics on a fresh broker; a loser sees transient
+ * errors (the topic exists but has no leader yet, or is not in the metadata yet), so the
+ * whole check is retried until every topic is listed.
+ */
+export async function ensureTopics(kafka: Kafka, topics: readonly TopicName[] = Object.values(Topic), timeoutMs = 30_000): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
+  const deadline = Date.now() + timeoutMs;
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return;
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: topicPartitions[topic], replicationFactor: -1 })),
-      });
-    } catch (err) {
-      // Another service may have created them in the meantime; only a topic still missing is an error.
-      const now = new Set(await admin.listTopics());
-      if (missing.some((topic) => !now.has(topic))) throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((topic) => !existing.has(topic));
+        if (missing.length === 0) return;
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: topicPartitions[topic], replicationFactor: -1 })),
+        });
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1_000)));
+      }
     }
   } finally {
     await admin.disconnect();

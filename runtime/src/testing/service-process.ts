@@ -67,14 +67,20 @@ export class ServiceProcess {
     child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
     let exited: string | undefined;
     child.once('exit', (code, signal) => (exited = `code ${code}, signal ${signal}`));
-    await waitFor(
-      () => {
-        if (exited) throw new Error(`${service} exited (${exited}) before it was ready:\n${this.output.slice(from).join('')}`);
-        return this.output.slice(from).join('').includes(readyLog);
-      },
-      this.options.startTimeoutMs ?? 30_000,
-      () => `${service} to print '${readyLog}':\n${this.output.slice(from).join('')}`,
-    );
+    try {
+      await waitFor(
+        () => {
+          if (exited) throw new Error(`${service} exited (${exited}) before it was ready:\n${this.output.slice(from).join('')}`);
+          return this.output.slice(from).join('').includes(readyLog);
+        },
+        this.options.startTimeoutMs ?? 30_000,
+        () => `${service} to print '${readyLog}':\n${this.output.slice(from).join('')}`,
+      );
+    } catch (err) {
+      // A service that never became ready must not outlive the test that started it.
+      await this.stop('SIGKILL');
+      throw err;
+    }
   }
 
   async waitForLog(text: string, timeoutMs = 30_000): Promise<void> {

@@ -6,6 +6,7 @@ import { CommandBus } from './commands/command-bus';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { HEALTH_DEPENDENCIES, HealthController } from './health/health.controller';
 import type { HealthDependencies } from './health/health-checks';
+import { PresenceReporter } from './presence/presence-reporter';
 import { ConversationsController } from './rest/conversations.controller';
 import { MessagesController } from './rest/messages.controller';
 import { READ_MODELS } from './rest/read-models.token';
@@ -22,6 +23,7 @@ export interface GatewayDependencies {
   readonly authenticator: Authenticator;
   readonly commands: CommandBus;
   readonly access: ConversationAccess;
+  readonly presence: PresenceReporter;
   readonly health: HealthDependencies;
 }
 
@@ -38,6 +40,7 @@ export class GatewayModule {
         { provide: Authenticator, useValue: deps.authenticator },
         { provide: CommandBus, useValue: deps.commands },
         { provide: ConversationAccess, useValue: deps.access },
+        { provide: PresenceReporter, useValue: deps.presence },
         { provide: HEALTH_DEPENDENCIES, useValue: deps.health },
         { provide: APP_FILTER, useClass: RestExceptionFilter },
         WriteRequests,

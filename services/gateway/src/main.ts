@@ -14,6 +14,7 @@ import { CommandBus } from './commands/command-bus';
 import { loadGatewayConfig } from './config/gateway-config';
 import { GatewayModule } from './gateway.module';
 import { NotificationRelay } from './notifications/notification-relay';
+import { PresenceReporter } from './presence/presence-reporter';
 import { ChatSocketAdapter } from './socket/chat-socket.adapter';
 import { ChatGateway } from './socket/chat.gateway';
 import { ConversationAccess } from './socket/conversation-access';
@@ -53,8 +54,9 @@ async function bootstrap(): Promise<void> {
   // (ioredis #2037), so both clients must be ready first.
   await Promise.all(Object.values(redis).map((client) => (client.status === 'ready' ? undefined : once(client, 'ready'))));
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: `gateway-${config.gatewayId}` });
-  await ensureTopics(kafka, [Topic.Commands, Topic.CommandResults, Topic.Notifications]);
+  await ensureTopics(kafka, [Topic.Commands, Topic.CommandResults, Topic.Notifications, Topic.Presence]);
   const commands = new CommandBus(kafka, config.gatewayId, config.commandTimeoutMs, log);
+  const presence = new PresenceReporter(kafka, config.gatewayId, config.presenceHeartbeatMs, log);
 
   const app = await NestFactory.create<NestExpressApplication>(
     GatewayModule.register({
@@ -63,6 +65,7 @@ async function bootstrap(): Promise<void> {
       authenticator: new Authenticator(new AccessTokens(config.jwtSecret), queries),
       commands,
       access: new ConversationAccess(queries),
+      presence,
       health: {
         gatewayId: config.gatewayId,
         kafka: () => commands.ready && relay.ready,
@@ -82,7 +85,7 @@ async function bootstrap(): Promise<void> {
   const chat = app.get(ChatGateway);
   const relay = new NotificationRelay(kafka, config.gatewayId, (notification) => chat.deliver(notification), log);
   await app.init();
-  await Promise.all([commands.start(), relay.start()]);
+  await Promise.all([commands.start(), relay.start(), presence.start()]);
   if (config.host === undefined) await app.listen(config.port);
   else await app.listen(config.port, config.host);
 
@@ -92,7 +95,7 @@ async function bootstrap(): Promise<void> {
     stopping = true;
     log(`stopping (${signal})`);
     await app.close().catch(() => undefined);
-    await Promise.allSettled([relay.stop(), commands.stop()]);
+    await Promise.allSettled([relay.stop(), commands.stop(), presence.stop()]);
     redis.pub.disconnect();
     redis.sub.disconnect();
     await mongo.close();

@@ -427,17 +427,36 @@ function planPostgres(ctx: PlanContext): ServerPlan {
   };
 }
 
+/**
+ * The PostgreSQL database FerretDB keeps its collections in, on the PostgreSQL backend; the
+ * launcher (deploy/local/ferretdb/main.go) waits for PostgreSQL and creates it.
+ */
+const FERRETDB_DATABASE = 'ferretdb';
+
 function planFerretDb(ctx: PlanContext): ServerPlan {
   const dir = join(ctx.dataDir, 'ferretdb');
   mkdirSync(dir, { recursive: true });
   const mongoPort = port(ctx, 'mongodb');
   // FerretDB v1 has no retryable writes; telling the driver up front avoids a failed first write.
   const address = `mongodb://127.0.0.1:${mongoPort}/chat?retryWrites=false&directConnection=true`;
+  // SQLite by default. Its `_id` index is built on an expression its own queries never use,
+  // so every lookup and replace scans the collection (2 ms at 1,000 documents, 26 ms at
+  // 20,000: the read side slows as it grows). The PostgreSQL backend uses its primary key,
+  // but hung the projections' storage tests here (FerretDB's connections left idle, every
+  // query waiting), so it is opt-in: LOCAL_FERRETDB_HANDLER=postgresql.
+  const pgPort = ctx.ports.postgres;
+  const handler = process.env.LOCAL_FERRETDB_HANDLER?.trim() || 'sqlite';
+  if (handler !== 'sqlite' && handler !== 'postgresql') throw new Error(`LOCAL_FERRETDB_HANDLER must be sqlite or postgresql, got '${handler}'`);
+  if (handler === 'postgresql' && pgPort === undefined) throw new Error('LOCAL_FERRETDB_HANDLER=postgresql needs the local PostgreSQL');
+  const backend =
+    handler === 'sqlite'
+      ? ['-handler', 'sqlite', '-sqlite-url', `file:${dir}/`]
+      : ['-handler', 'postgresql', '-postgresql-url', `postgres://postgres@127.0.0.1:${pgPort}/${FERRETDB_DATABASE}`];
   return {
     name: 'ferretdb',
     dependency: 'mongodb',
     command: required(ctx.installed, 'FERRETDB_BIN'),
-    args: ['-listen', `127.0.0.1:${mongoPort}`, '-handler', 'sqlite', '-sqlite-url', `file:${dir}/`, '-log-level', 'error'],
+    args: ['-listen', `127.0.0.1:${mongoPort}`, ...backend, '-log-level', 'error'],
     stopSignal: 'SIGTERM',
     logFile: join(ctx.logDir, 'ferretdb.log'),
     marker: dir,

@@ -2,12 +2,10 @@ import {
   type Command,
   type CommandMetadata,
   type CommandResult,
-  KafkaHeader,
   Topic,
-  commandPartitionKey,
   parseCommandResult,
 } from '@chat/contracts';
-import { BatchingProducer, latencyConsumerConfig, reliableProducerConfig } from '@chat/runtime';
+import { BatchingProducer, commandMessage, latencyConsumerConfig, reliableProducerConfig } from '@chat/runtime';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 
@@ -109,19 +107,8 @@ export class CommandBus {
       }, this.timeoutMs);
       this.pending.set(command.commandId, { resolve, reject, timer });
     });
-    const headers: Record<string, string> = {
-      [KafkaHeader.Type]: command.type,
-      [KafkaHeader.Version]: String(command.version),
-      [KafkaHeader.CommandId]: command.commandId,
-      [KafkaHeader.CorrelationId]: command.metadata.correlationId,
-      [KafkaHeader.UserId]: command.metadata.userId,
-      [KafkaHeader.GatewayId]: this.gatewayId,
-    };
-    if (command.metadata.socketId) headers[KafkaHeader.SocketId] = command.metadata.socketId;
-    if (command.metadata.traceparent) headers[KafkaHeader.Traceparent] = command.metadata.traceparent;
-    if (command.metadata.tracestate) headers[KafkaHeader.Tracestate] = command.metadata.tracestate;
     try {
-      await this.batching.send(Topic.Commands, [{ key: commandPartitionKey(command), value: JSON.stringify(command), headers }]);
+      await this.batching.send(Topic.Commands, [commandMessage(command)]);
     } catch (err) {
       const waiting = this.pending.get(command.commandId);
       if (waiting) {

@@ -23,6 +23,8 @@ export interface GatewayConfig {
   readonly socketEventsBurst: number;
   /** How long a command may wait for the write side's answer. */
   readonly commandTimeoutMs: number;
+  /** How often this gateway proves itself alive to presence (it counts as gone after four missed). */
+  readonly presenceHeartbeatMs: number;
   /** Health endpoints of the services behind this gateway, checked by GET /health. */
   readonly serviceHealthUrls: Readonly<Record<string, string>>;
 }
@@ -53,6 +55,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   const serviceHealthUrls: Record<string, string> = {
     messaging: env.MESSAGING_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'MESSAGING_PORT', 3101)}/health`,
     projections: env.PROJECTIONS_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'PROJECTIONS_PORT', 3102)}/health`,
+    presence: env.PRESENCE_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'PRESENCE_PORT', 3103)}/health`,
   };
   return {
     port,
@@ -65,6 +68,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     socketEventsPerSecond: int(env, 'SOCKET_EVENTS_PER_SECOND', 50),
     socketEventsBurst: int(env, 'SOCKET_EVENTS_BURST', 100),
     commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 15_000),
+    presenceHeartbeatMs: Math.max(250, int(env, 'PRESENCE_HEARTBEAT_MS', 5_000)),
     serviceHealthUrls,
   };
 }

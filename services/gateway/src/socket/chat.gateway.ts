@@ -18,7 +18,13 @@ import {
   userRoom,
 } from '@chat/contracts';
 import { Inject, Logger } from '@nestjs/common';
-import { type OnGatewayConnection, type OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import {
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
 import { ObjectId } from 'mongodb';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { randomUUID } from 'node:crypto';
@@ -26,6 +32,7 @@ import type { Server, Socket } from 'socket.io';
 import { Authenticator } from '../auth/authenticator';
 import { CommandBus, CommandTimeoutError } from '../commands/command-bus';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { PresenceReporter } from '../presence/presence-reporter';
 import { ConversationAccess } from './conversation-access';
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -50,7 +57,7 @@ function outcomeOf(result: CommandResult, onAccepted: (result: Extract<CommandRe
  * back from the write side. What the read side pushes arrives through {@link deliver}.
  */
 @WebSocketGateway()
-export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnection<ChatSocket> {
+export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnection<ChatSocket>, OnGatewayDisconnect<ChatSocket> {
   @WebSocketServer() server!: ChatServer;
   private readonly logger = new Logger('gateway');
   private readonly limiter: RateLimiterMemory;
@@ -60,6 +67,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     private readonly authenticator: Authenticator,
     private readonly commands: CommandBus,
     private readonly access: ConversationAccess,
+    private readonly presence: PresenceReporter,
   ) {
     // A bucket of `burst` events refilled over burst / rate seconds: short bursts pass
     // (opening a chat joins rooms and marks messages read at once), a sustained flood does not.
@@ -90,6 +98,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
 
   handleConnection(socket: ChatSocket): void {
     void socket.join(userRoom(socket.data.userId));
+    this.presence.connected(socket.data.userId, socket.id);
     // A client may emit an event named `error`; without a listener Node's EventEmitter
     // would throw it and take the process down.
     (socket as unknown as NodeJS.EventEmitter).on('error', () => undefined);
@@ -103,6 +112,10 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     this.on(socket, ClientEvent.TypingStart, (payload) => this.typing(socket, payload, ServerEvent.TypingStart));
     this.on(socket, ClientEvent.TypingStop, (payload) => this.typing(socket, payload, ServerEvent.TypingStop));
     this.on(socket, ClientEvent.MessageRead, (payload) => this.markRead(socket, payload));
+  }
+
+  handleDisconnect(socket: ChatSocket): void {
+    if (socket.data.userId) this.presence.disconnected(socket.data.userId, socket.id);
   }
 
   /** Emits what the read side (or presence) asked for, to this gateway's own sockets. */

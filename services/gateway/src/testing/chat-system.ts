@@ -26,47 +26,70 @@ export class ChatSystem {
   private constructor(
     readonly messaging: ServiceProcess,
     readonly projections: ServiceProcess,
-    readonly gateways: readonly { readonly url: string; readonly process: ServiceProcess }[],
+    readonly presence: ServiceProcess,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
+  readonly gateways: { readonly url: string; readonly process: ServiceProcess }[] = [];
+
+  /**
+   * Presence runs with short timings (heartbeat 500 ms, so a dead gateway is gone after 2 s;
+   * 1 s grace) so its tests stay short; `env` overrides anything.
+   */
   static async start(options: { gateways?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ChatSystem> {
     buildWorkspaces();
     const endpoints = toEndpoints(endpointsInEnv());
     const run = randomUUID().slice(0, 8);
     const mongoUrl = new URL(endpoints.mongoUrl);
     mongoUrl.pathname = `/e2e_${run}`;
-    const messagingPort = await freePort();
-    const projectionsPort = await freePort();
+    const [messagingPort, projectionsPort, presencePort] = [await freePort(), await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       MONGODB_URL: mongoUrl.toString(),
       MESSAGING_GROUP_ID: `messaging-e2e-${run}`,
       MESSAGING_PORT: String(messagingPort),
       PROJECTIONS_PORT: String(projectionsPort),
+      PRESENCE_PORT: String(presencePort),
+      PRESENCE_GROUP_ID: `presence-e2e-${run}`,
+      PRESENCE_KEY_PREFIX: `presence-e2e-${run}:`,
+      PRESENCE_HEARTBEAT_MS: '500',
+      PRESENCE_GRACE_MS: '1000',
+      PRESENCE_SWEEP_MS: '200',
       MESSAGING_HEALTH_URL: `http://127.0.0.1:${messagingPort}/health`,
       PROJECTIONS_HEALTH_URL: `http://127.0.0.1:${projectionsPort}/health`,
+      PRESENCE_HEALTH_URL: `http://127.0.0.1:${presencePort}/health`,
       HOST: '127.0.0.1',
       ...options.env,
     };
-    const messaging = new ServiceProcess({ service: 'messaging', env, readyLog: 'consuming commands' });
-    const projections = new ServiceProcess({ service: 'projections', env, readyLog: 'projecting', startTimeoutMs: 60_000 });
-    const gateways: { url: string; process: ServiceProcess }[] = [];
-    await Promise.all([messaging.start(), projections.start()]);
-    for (let i = 0; i < (options.gateways ?? 1); i++) {
-      const port = await freePort();
-      const gateway = new ServiceProcess({ service: 'gateway', env: { ...env, PORT: String(port) }, readyLog: 'listening on' });
-      await gateway.start();
-      gateways.push({ url: `http://127.0.0.1:${port}`, process: gateway });
-    }
-    const system = new ChatSystem(messaging, projections, gateways);
-    for (const { url } of gateways) {
-      await waitFor(
-        async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200,
-        60_000,
-        () => `${url}/health to answer 200`,
-      );
+    const system = new ChatSystem(
+      new ServiceProcess({ service: 'messaging', env, readyLog: 'consuming commands' }),
+      new ServiceProcess({ service: 'projections', env, readyLog: 'projecting', startTimeoutMs: 60_000 }),
+      new ServiceProcess({ service: 'presence', env, readyLog: 'tracking presence' }),
+      env,
+    );
+    try {
+      await Promise.all([system.messaging.start(), system.projections.start(), system.presence.start()]);
+      for (let i = 0; i < (options.gateways ?? 1); i++) await system.addGateway();
+    } catch (err) {
+      // Whatever did start must not outlive the failed start.
+      await system.stop();
+      throw err;
     }
     return system;
+  }
+
+  /** Starts one more gateway on the same backend and waits until it is healthy. */
+  async addGateway(): Promise<{ readonly url: string; readonly process: ServiceProcess }> {
+    const port = await freePort();
+    const gateway = { url: `http://127.0.0.1:${port}`, process: new ServiceProcess({ service: 'gateway', env: { ...this.env, PORT: String(port) }, readyLog: 'listening on' }) };
+    this.gateways.push(gateway);
+    await gateway.process.start();
+    await waitFor(
+      async () => (await fetch(`${gateway.url}/health`).catch(() => undefined))?.status === 200,
+      60_000,
+      () => `${gateway.url}/health to answer 200`,
+    );
+    return gateway;
   }
 
   get url(): string {
@@ -75,7 +98,12 @@ export class ChatSystem {
 
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.disconnect();
-    await Promise.all([...this.gateways.map((g) => g.process.stop()), this.messaging.stop(), this.projections.stop()]);
+    await Promise.all([
+      ...this.gateways.map((g) => g.process.stop()),
+      this.messaging.stop(),
+      this.projections.stop(),
+      this.presence.stop(),
+    ]);
   }
 
   async rest<T = unknown>(

@@ -3,4 +3,7 @@
  * The projections service is the only writer of those collections; readers go through these
  * functions so the stored document shape stays this service's own business.
  */
-export { type ConversationLookup, type MessagesPageOptions, ReadModelQueries, type ReadModelQueriesOptions } from './queries';
+export {
+  type ConversationLookup, type MessagesPageOptions, ReadModelQueries, type ReadModelQueriesOptions,
+  type UndeliveredMessages,
+} from './queries';

@@ -162,6 +162,56 @@ export async function findMessage(db: Db, collections: ReadModelCollections, mes
   return doc ? messageView(doc) : null;
 }
 
+/** Everyone who shares a conversation with `userId` (the audience of their presence), without them. */
+export async function findContacts(db: Db, collections: ReadModelCollections, userId: string): Promise<string[]> {
+  const id = toObjectId(userId);
+  if (id === undefined) return [];
+  const docs = await conversations(db, collections)
+    .find({ participantIds: id }, { projection: { participantIds: 1 } })
+    .toArray();
+  const contacts = new Set(docs.flatMap((doc) => doc.participantIds));
+  contacts.delete(id);
+  return [...contacts];
+}
+
+export interface UndeliveredMessages {
+  readonly conversationId: string;
+  readonly messageIds: string[];
+}
+
+/**
+ * Messages from others in `userId`'s conversations that have reached no recipient yet, oldest
+ * first per conversation, at most `limit` in all: what becomes delivered when they connect.
+ */
+export async function findUndelivered(
+  db: Db,
+  collections: ReadModelCollections,
+  userId: string,
+  limit = 1_000,
+): Promise<UndeliveredMessages[]> {
+  const id = toObjectId(userId);
+  if (id === undefined) return [];
+  const memberOf = await conversations(db, collections)
+    .find({ participantIds: id }, { projection: { _id: 1 } })
+    .toArray();
+  if (memberOf.length === 0) return [];
+  const pending = await messages(db, collections)
+    .find(
+      { conversationId: { $in: memberOf.map((doc) => doc._id) }, deliveredAt: null, deleted: false, 'sender._id': { $ne: id } },
+      { projection: { _id: 1, conversationId: 1, seq: 1 } },
+    )
+    .sort({ conversationId: 1, seq: 1 })
+    .limit(limit)
+    .toArray();
+  const byConversation = new Map<string, string[]>();
+  for (const doc of pending) {
+    const list = byConversation.get(doc.conversationId) ?? [];
+    list.push(doc._id);
+    byConversation.set(doc.conversationId, list);
+  }
+  return [...byConversation].map(([conversationId, messageIds]) => ({ conversationId, messageIds }));
+}
+
 export interface ReadModelQueriesOptions {
   /** Collection-name prefix. Default ''. */
   readonly prefix?: string;
@@ -225,5 +275,13 @@ export class ReadModelQueries {
 
   async messageById(messageId: string): Promise<MessageView | null> {
     return findMessage(this.db, await this.collections(), messageId);
+  }
+
+  async contactsOf(userId: string): Promise<string[]> {
+    return findContacts(this.db, await this.collections(), userId);
+  }
+
+  async undeliveredFor(userId: string, limit?: number): Promise<UndeliveredMessages[]> {
+    return findUndelivered(this.db, await this.collections(), userId, limit);
   }
 }

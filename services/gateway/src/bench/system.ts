@@ -1,0 +1,151 @@
+import { type Dependency, type RunningInfrastructure, freePort, resolveInfrastructure } from '@chat/runtime';
+import { ServiceProcess, waitFor } from '@chat/runtime/testing';
+import type { Cleanup } from './cleanup';
+
+export type ServiceName = 'messaging' | 'projections' | 'presence' | 'gateway';
+
+export interface ChatUnderTest {
+  readonly infrastructure: RunningInfrastructure;
+  readonly gatewayUrl: string;
+  readonly projectionsHealthUrl: string;
+  readonly services: ReadonlyMap<ServiceName, ServiceProcess>;
+}
+
+/**
+ * The event store is PostgreSQL, as on a machine without Docker: with every dependency
+ * asked for, a Docker engine would add EventStoreDB and the figures would be another system's.
+ */
+const dependencies: readonly Dependency[] = ['kafka', 'postgres', 'mongodb', 'redis'];
+
+/**
+ * Brings up the servers (bench profile: own ports, fresh data, durable settings) and the
+ * services as `npm start` runs them, each its own process from dist/ (npm run bench:gateway
+ * builds first), with a read-model database and a messaging consumer group of this run's own.
+ */
+export async function startChat(cleanup: Cleanup, runId: string, log: (line: string) => void): Promise<ChatUnderTest> {
+  const infrastructure = await resolveInfrastructure({ profile: 'bench', dependencies, log: (line) => log(`[infra] ${line}`) });
+  cleanup.add('the servers', () => infrastructure.stop());
+  const env = await serviceEnv(infrastructure, runId);
+  const services = new Map<ServiceName, ServiceProcess>();
+  const start = async (name: ServiceName, readyLog: string, extra: NodeJS.ProcessEnv = {}): Promise<void> => {
+    const service = new ServiceProcess({ service: name, env: { ...env, ...extra }, readyLog, startTimeoutMs: 90_000 });
+    services.set(name, service);
+    cleanup.add(name, () => stopService(service));
+    await service.start();
+    log(`${name} ready (pid ${service.pid})`);
+  };
+  await Promise.all([start('messaging', 'consuming commands'), start('projections', 'projecting'), start('presence', 'tracking presence')]);
+  const port = await freePort();
+  await start('gateway', 'listening on', { PORT: String(port) });
+  const gatewayUrl = `http://127.0.0.1:${port}`;
+  // /health covers Kafka, MongoDB, Redis and the services behind the gateway.
+  await waitFor(
+    async () => (await fetch(`${gatewayUrl}/health`).catch(() => undefined))?.status === 200,
+    90_000,
+    () => `${gatewayUrl}/health to answer 200`,
+  );
+  return { infrastructure, gatewayUrl, projectionsHealthUrl: env.PROJECTIONS_HEALTH_URL as string, services };
+}
+
+async function serviceEnv(infrastructure: RunningInfrastructure, runId: string): Promise<NodeJS.ProcessEnv> {
+  const endpoints = infrastructure.env();
+  const mongoUrl = new URL(infrastructure.endpoints.mongoUrl);
+  mongoUrl.pathname = `/bench_${runId}`;
+  const messagingPort = await freePort();
+  const projectionsPort = await freePort();
+  const presencePort = await freePort();
+  return {
+    ...process.env,
+    ...endpoints,
+    MONGODB_URL: mongoUrl.toString(),
+    MESSAGING_GROUP_ID: `messaging-bench-${runId}`,
+    MESSAGING_PORT: String(messagingPort),
+    PROJECTIONS_PORT: String(projectionsPort),
+    MESSAGING_HEALTH_URL: `http://127.0.0.1:${messagingPort}/health`,
+    PROJECTIONS_HEALTH_URL: `http://127.0.0.1:${projectionsPort}/health`,
+    PRESENCE_PORT: String(presencePort),
+    PRESENCE_HEALTH_URL: `http://127.0.0.1:${presencePort}/health`,
+    PRESENCE_GROUP_ID: `presence-bench-${runId}`,
+    PRESENCE_KEY_PREFIX: `presence-bench-${runId}:`,
+    HOST: '127.0.0.1',
+    // Their output is only searched for warnings: colour codes would get in the way.
+    NO_COLOR: '1',
+  };
+}
+
+/** SIGTERM lets a service finish its batch; one that hangs is killed. */
+async function stopService(service: ServiceProcess): Promise<void> {
+  const stopped = service.stop('SIGTERM');
+  const late = await Promise.race([stopped.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 10_000))]);
+  if (late) await service.stop('SIGKILL');
+}
+
+/** How much of each service's output was printed so far (chunks), to look only at what follows. */
+export type OutputMark = ReadonlyMap<ServiceName, number>;
+
+export function outputMark(services: ReadonlyMap<ServiceName, ServiceProcess>): OutputMark {
+  return new Map([...services].map(([name, service]) => [name, service.output.length]));
+}
+
+/**
+ * Warnings and errors the services printed since `mark`, grouped by their wording with ids
+ * and numbers blanked, most frequent first: a benchmark that "passed" while the gateway timed
+ * commands out is not a pass. Start-up noise (a group coordinator not elected yet) is before the mark.
+ */
+export function serviceComplaints(
+  services: ReadonlyMap<ServiceName, ServiceProcess>,
+  mark: OutputMark,
+): { service: ServiceName; line: string; count: number }[] {
+  const counts = new Map<string, { service: ServiceName; line: string; count: number }>();
+  for (const [service, process] of services) {
+    for (const line of process.output.slice(mark.get(service) ?? 0).join('').split('\n')) {
+      if (!/\b(WARN|ERROR|warn|error|failed|crashed|timed? ?out)\b/.test(line)) continue;
+      const shape = line
+        .replace(/^.*?\b(WARN|ERROR)\b/, '$1')
+        .replace(/[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{24}/g, '<id>')
+        .replace(/\d+/g, 'N')
+        .trim()
+        .slice(0, 200);
+      const key = `${service}\u0000${shape}`;
+      const entry = counts.get(key) ?? { service, line: shape, count: 0 };
+      entry.count += 1;
+      counts.set(key, entry);
+    }
+  }
+  return [...counts.values()].sort((a, b) => b.count - a.count);
+}
+
+/** The projection worker's counters, from its /health. */
+export interface ProjectionCounters {
+  readonly appliedEvents: number;
+  readonly batches: number;
+  /** Events in the store it has not applied yet. */
+  readonly lagEvents: number;
+}
+
+export async function projectionCounters(healthUrl: string): Promise<ProjectionCounters | undefined> {
+  try {
+    const body = (await (await fetch(healthUrl, { signal: AbortSignal.timeout(5_000) })).json()) as Partial<ProjectionCounters>;
+    const { appliedEvents, batches, lagEvents } = body;
+    return typeof appliedEvents === 'number' && typeof batches === 'number' && typeof lagEvents === 'number'
+      ? { appliedEvents, batches, lagEvents }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits (up to `timeoutMs`) until the projection worker has applied every stored event, so a
+ * phase does not start on the backlog of the one before; resolves with the events still
+ * behind (0: caught up) and how long it waited.
+ */
+export async function projectionsCaughtUp(healthUrl: string, timeoutMs: number): Promise<{ behind: number; waitedMs: number }> {
+  const started = Date.now();
+  for (;;) {
+    const behind = (await projectionCounters(healthUrl))?.lagEvents ?? 0;
+    const waitedMs = Date.now() - started;
+    if (behind === 0 || waitedMs > timeoutMs) return { behind, waitedMs };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

@@ -1,0 +1,138 @@
+import { ServerEvent, Topic, parseNotification, parsePresenceReport } from '@chat/contracts';
+import { ReadModelQueries } from '@chat/projections/read-models';
+import {
+  BatchingProducer,
+  createKafka,
+  endpointsInEnv,
+  ensureTopics,
+  latencyConsumerConfig,
+  reliableProducerConfig,
+  serveHealth,
+  toEndpoints,
+} from '@chat/runtime';
+import { Redis } from 'ioredis';
+import type { KafkaMessage } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { PresenceService } from './presence.service';
+import { PresenceStore } from './presence-store';
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  const value = raw ? Number(raw) : fallback;
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got '${raw}'`);
+  return value;
+}
+
+/**
+ * The presence service: consumes the gateways' socket reports and the read side's
+ * `new:message` notifications; keeps who is online in Redis; announces transitions and marks
+ * messages delivered. Health on PRESENCE_PORT (3103).
+ */
+async function main(): Promise<void> {
+  const log = (line: string): void => console.log(`[presence] ${line}`);
+  const endpoints = toEndpoints(endpointsInEnv());
+  const instanceId = `presence-${randomUUID().slice(0, 8)}`;
+  const redis = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3 });
+  let redisDown = false;
+  redis.on('error', (err: Error) => {
+    if (!redisDown) log(`redis unreachable: ${err.message}; reconnecting`);
+    redisDown = true;
+  });
+  redis.on('ready', () => (redisDown = false));
+  const mongo = new MongoClient(endpoints.mongoUrl, { retryWrites: false });
+  await mongo.connect();
+  const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: instanceId });
+  await ensureTopics(kafka, [Topic.Presence, Topic.Notifications, Topic.Commands]);
+  const producer = kafka.producer(reliableProducerConfig());
+  await producer.connect();
+  const service = new PresenceService({
+    store: new PresenceStore(redis, process.env.PRESENCE_KEY_PREFIX?.trim() || 'presence:'),
+    queries: new ReadModelQueries(mongo.db()),
+    producer: new BatchingProducer(producer),
+    instanceId,
+    graceMs: numberFromEnv('PRESENCE_GRACE_MS', 3_000),
+    defaultGatewayTtlMs: numberFromEnv('PRESENCE_GATEWAY_TTL_MS', 20_000),
+    log,
+  });
+
+  const consumer = kafka.consumer(latencyConsumerConfig(process.env.PRESENCE_GROUP_ID?.trim() || 'presence'));
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  consumer.on(consumer.events.CRASH, () => (joined = false));
+  await consumer.connect();
+  // Only what happens from now on matters to presence; a new group starts at the end.
+  await consumer.subscribe({ topics: [Topic.Presence, Topic.Notifications], fromBeginning: false });
+  const handle = async (topic: string, message: KafkaMessage): Promise<void> => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(message.value?.toString() ?? 'null');
+    } catch {
+      log(`unreadable message on ${topic} at offset ${message.offset}`);
+      return;
+    }
+    if (topic === Topic.Presence) {
+      const parsed = parsePresenceReport(raw);
+      if (!parsed.success) return log(`invalid presence report at offset ${message.offset}: ${parsed.message}`);
+      await service.report(parsed.data);
+      return;
+    }
+    const parsed = parseNotification(raw);
+    if (!parsed.success || parsed.data.event !== ServerEvent.NewMessage) return;
+    const { message: sent } = parsed.data.payload;
+    await service.messageSent(sent.conversationId, sent._id, sent.senderId._id);
+  };
+  await consumer.run({
+    // Reports of one user stay in order (one partition); a failed batch is retried by kafkajs.
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      for (const message of batch.messages) {
+        await handle(batch.topic, message);
+        resolveOffset(message.offset);
+      }
+      await heartbeat();
+    },
+  });
+
+  const sweepEveryMs = numberFromEnv('PRESENCE_SWEEP_MS', 500);
+  let sweeping = false;
+  const sweeper = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    service
+      .sweep()
+      .catch((err: unknown) => log(`sweep failed: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => (sweeping = false));
+  }, sweepEveryMs);
+
+  const port = numberFromEnv('PRESENCE_PORT', 3103);
+  const host = process.env.HEALTH_HOST?.trim() || '127.0.0.1';
+  const health = await serveHealth({
+    port,
+    host,
+    service: 'presence',
+    check: async () => ({ healthy: joined && (await redis.ping()) === 'PONG' }),
+  });
+  const { port: healthPort } = health.address() as AddressInfo;
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${signal})`);
+    clearInterval(sweeper);
+    health.close();
+    await consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    redis.disconnect();
+    await mongo.close();
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));
+  log(`tracking presence; health on http://${host}:${healthPort}/health`);
+}
+
+main().catch((err: unknown) => {
+  console.error('[presence] failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+import {
+  type Command,
+  type GatewayNotification,
+  type PresenceReport,
+  ServerEvent,
+  Topic,
+  WIRE_ID_LIST_MAX,
+  notificationPartitionKey,
+  userRoom,
+} from '@chat/contracts';
+import type { ReadModelQueries } from '@chat/projections/read-models';
+import { type BatchingProducer, commandMessage } from '@chat/runtime';
+import { randomUUID } from 'node:crypto';
+import type { PresenceStore } from './presence-store';
+
+export interface PresenceOptions {
+  readonly store: PresenceStore;
+  readonly queries: ReadModelQueries;
+  readonly producer: BatchingProducer;
+  /** This instance's name in command metadata (its answers are not awaited). */
+  readonly instanceId: string;
+  /** How long a user with no socket left still counts as online: a reload or a second tab makes no flicker. */
+  readonly graceMs: number;
+  /** A gateway's lifetime without heartbeats when it reported a socket before its first one. */
+  readonly defaultGatewayTtlMs: number;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Presence: turns gateways' socket reports into online/offline transitions (announced to the
+ * `user:` rooms of the user's contacts, not to everyone), and marks messages delivered when a
+ * recipient is online: at send time, or when the recipient comes online later. Delivery is a
+ * command like any other, so it is decided once and recorded as an event.
+ */
+export class PresenceService {
+  constructor(private readonly options: PresenceOptions) {}
+
+  async report(report: PresenceReport): Promise<void> {
+    const { store, graceMs, defaultGatewayTtlMs } = this.options;
+    switch (report.type) {
+      case 'GatewayHeartbeat':
+        await store.heartbeat(report.gatewayId, report.ttlMs);
+        return;
+      case 'SocketConnected': {
+        const transition = await store.connect(report.userId, report.gatewayId, report.socketId, defaultGatewayTtlMs);
+        if (transition > 0) {
+          await this.announce(report.userId, ServerEvent.UserOnline, transition);
+          await this.deliverPending(report.userId);
+        }
+        return;
+      }
+      case 'SocketDisconnected':
+        await store.disconnect(report.userId, report.gatewayId, report.socketId, graceMs);
+        return;
+    }
+  }
+
+  /** A new message: delivered at once if a recipient is online. */
+  async messageSent(conversationId: string, messageId: string, senderId: string): Promise<void> {
+    const participants = (await this.options.queries.participantsOf(conversationId)) ?? [];
+    const recipients = participants.filter((userId) => userId !== senderId);
+    const online = await this.options.store.hasSockets(recipients);
+    const recipientId = recipients.find((_, index) => online[index]);
+    if (recipientId === undefined) return;
+    await this.send([this.delivered(conversationId, [messageId], recipientId)]);
+  }
+
+  /**
+   * Periodic work any instance may do: users whose grace period ran out go offline, and the
+   * sockets of gateways whose heartbeats stopped are disconnected (so a dead gateway's users
+   * go offline by themselves, and a restarted one, with a new id, leaves no ghosts).
+   */
+  async sweep(): Promise<void> {
+    const { store, graceMs } = this.options;
+    for (const gateway of await store.deadGateways()) {
+      this.options.log(`gateway ${gateway.gatewayId} stopped sending heartbeats; disconnecting its ${gateway.sockets.length} socket(s)`);
+      for (const { userId, socketId } of gateway.sockets) await store.disconnect(userId, gateway.gatewayId, socketId, graceMs);
+      await store.forgetGateway(gateway.gatewayId);
+    }
+    for (const userId of await store.dueOffline()) {
+      const transition = await store.goOffline(userId);
+      if (transition > 0) await this.announce(userId, ServerEvent.UserOffline, transition);
+    }
+  }
+
+  private async announce(
+    userId: string,
+    event: typeof ServerEvent.UserOnline | typeof ServerEvent.UserOffline,
+    transition: number,
+  ): Promise<void> {
+    const contacts = await this.options.queries.contactsOf(userId);
+    const notifications = contacts.map(
+      (contact): GatewayNotification => ({
+        type: 'GatewayNotification',
+        version: 1,
+        target: { room: userRoom(contact) },
+        event,
+        payload: { userId },
+        dedupeKey: `presence:${userId}:${transition}:${contact}`,
+      }),
+    );
+    if (notifications.length === 0) return;
+    await this.options.producer.send(
+      Topic.Notifications,
+      notifications.map((notification) => ({ key: notificationPartitionKey(notification), value: JSON.stringify(notification) })),
+    );
+  }
+
+  /** Messages that waited for this user to come online. */
+  private async deliverPending(userId: string): Promise<void> {
+    const pending = await this.options.queries.undeliveredFor(userId);
+    const commands: Command[] = [];
+    for (const { conversationId, messageIds } of pending) {
+      for (let i = 0; i < messageIds.length; i += WIRE_ID_LIST_MAX) {
+        commands.push(this.delivered(conversationId, messageIds.slice(i, i + WIRE_ID_LIST_MAX), userId));
+      }
+    }
+    if (commands.length > 0) await this.send(commands);
+  }
+
+  private delivered(conversationId: string, messageIds: string[], recipientId: string): Command {
+    return {
+      type: 'MarkMessageDelivered',
+      version: 1,
+      commandId: randomUUID(),
+      data: { conversationId, messageIds, recipientId },
+      metadata: {
+        userId: recipientId,
+        gatewayId: this.options.instanceId,
+        correlationId: randomUUID(),
+        issuedAt: new Date().toISOString(),
+      },
+    };
+  }
+
+  private async send(commands: readonly Command[]): Promise<void> {
+    await this.options.producer.send(Topic.Commands, commands.map(commandMessage));
+  }
+}
