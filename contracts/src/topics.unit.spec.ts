@@ -17,6 +17,7 @@ describe('names', () => {
       CommandResults: 'chat.command-results.v1',
       Notifications: 'chat.notifications.v1',
       Events: 'chat.events.v1',
+      Presence: 'chat.presence.v1',
       CommandsDlq: 'chat.commands.dlq.v1',
     });
   });
