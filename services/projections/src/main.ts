@@ -33,26 +33,53 @@ async function main(): Promise<void> {
   const producer = kafka.producer(reliableProducerConfig());
   await producer.connect();
 
-  const storage = await MongoReadModelStorage.open(db);
   const pauseMs = Number(process.env.PROJECTIONS_FAULT_PAUSE_BEFORE_CHECKPOINT_MS ?? 0);
-  const worker = new ProjectionWorker({
-    store,
-    applier: new BatchApplier(storage),
-    checkpoints: storage.checkpoints(),
-    outbox: new NotificationOutbox(db),
-    publisher: new NotificationPublisher(producer),
-    log,
-    ...(pauseMs > 0
-      ? {
-          beforeCheckpoint: async () => {
-            log(`fault injection: pausing before the checkpoint for ${pauseMs} ms`);
-            await new Promise((resolve) => setTimeout(resolve, pauseMs));
-          },
-        }
-      : {}),
-  });
-  await worker.start();
-  const lag = new LagMonitor(store, () => worker.position);
+  /** A worker on whichever set of read models is active now, from that set's checkpoint. */
+  const openWorker = async (): Promise<{ storage: MongoReadModelStorage; worker: ProjectionWorker }> => {
+    const storage = await MongoReadModelStorage.open(db);
+    // This worker is the one writer of the active set: it remembers what it wrote, and
+    // knows the messages of events appended after it started cannot be stored yet.
+    const applier = new BatchApplier(storage, { cacheSize: Number(process.env.PROJECTIONS_CACHE_DOCUMENTS ?? 100_000) });
+    applier.startFreshAfter(await store.headPosition());
+    const worker = new ProjectionWorker({
+      store,
+      applier,
+      checkpoints: storage.checkpoints(),
+      outbox: new NotificationOutbox(db),
+      publisher: new NotificationPublisher(producer),
+      log,
+      ...(pauseMs > 0
+        ? {
+            beforeCheckpoint: async () => {
+              log(`fault injection: pausing before the checkpoint for ${pauseMs} ms`);
+              await new Promise((resolve) => setTimeout(resolve, pauseMs));
+            },
+          }
+        : {}),
+    });
+    await worker.start();
+    return { storage, worker };
+  };
+  let current = await openWorker();
+  const worker = { status: () => current.worker.status() };
+
+  // A rebuild (replay CLI) switches the active set atomically; from then on the old set is
+  // nobody's, so this worker moves to the new one and carries on from its checkpoint.
+  let moving = false;
+  const followSwitch = setInterval(() => {
+    if (moving) return;
+    moving = true;
+    void (async () => {
+      if (await current.storage.isActive()) return;
+      log('a rebuild made another set of read models active; moving to it');
+      await current.worker.stop();
+      current = await openWorker();
+      log(`projecting into the active set from checkpoint ${current.worker.status().checkpoint ?? 'start'}`);
+    })()
+      .catch((err: unknown) => log(`could not follow the active set: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => (moving = false));
+  }, Number(process.env.PROJECTIONS_ACTIVE_SET_CHECK_MS ?? 2_000));
+  const lag = new LagMonitor(store, () => current.worker.position);
   lag.start();
   const port = Number(process.env.PROJECTIONS_PORT ?? 3102);
   const host = process.env.HEALTH_HOST?.trim() || '127.0.0.1';
@@ -64,9 +91,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`stopping (${signal})`);
+    clearInterval(followSwitch);
     lag.stop();
     server.close();
-    await worker.stop();
+    await current.worker.stop();
     await producer.disconnect();
     await mongo.close();
     await store.close();

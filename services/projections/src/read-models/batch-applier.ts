@@ -3,6 +3,7 @@ import { comparePositions, type GlobalPosition, type RecordedEvent } from '@chat
 import { type AppliedEvent, documentKeys, projectEvents, unreadCountKeys } from '../domain/batch-projection';
 import { type DocumentMap, ReadModelDocuments, type StoredDocument } from '../domain/document-set';
 import { notificationsFor } from '../domain/gateway-notifications';
+import { positionKey } from '../domain/position-keys';
 import type { ProjectedEvent } from '../domain/read-model-documents';
 import { type SkippedEvent, toProjectable } from './projected-events';
 import type { ReadModelChanges, ReadModelDocTypes, ReadModelName, ReadModelStorage } from './read-model-storage';
@@ -37,8 +38,37 @@ export interface BatchPlan {
  * next batch (a plan is computed from what storage holds). A rebuild writes collections of
  * its own (see replay/), never the live ones.
  */
+export interface BatchApplierOptions {
+  /**
+   * Documents remembered between batches, at most (0: none, every batch loads what it
+   * needs). Only for an applier that is its storage's one writer, as the live worker is:
+   * what it wrote is then what storage holds.
+   */
+  readonly cacheSize?: number;
+}
+
 export class BatchApplier {
-  constructor(private readonly storage: ReadModelStorage) {}
+  private readonly cache: DocumentCache;
+  /**
+   * A MessageSent after this position was appended after this writer started: no one but
+   * this writer can have stored its message, so it is known to be absent without asking
+   * storage (on FerretDB, a lookup of an absent id scans the whole collection).
+   */
+  private freshAfter: string | undefined;
+
+  constructor(
+    private readonly storage: ReadModelStorage,
+    options: BatchApplierOptions = {},
+  ) {
+    this.cache = new DocumentCache(options.cacheSize ?? 0);
+  }
+
+  /** Declares `position` (the store's head when this writer started) the start of fresh events. */
+  startFreshAfter(position: GlobalPosition): void {
+    if (this.cache.capacity === 0) return;
+    // An empty store's head is -1/-1: every event to come is fresh ('' sorts before every key).
+    this.freshAfter = position.commit < 0n ? '' : positionKey(position);
+  }
 
   /** Works out a batch (events in position order) without writing it. */
   async plan(events: readonly RecordedEvent[]): Promise<BatchPlan> {
@@ -71,7 +101,22 @@ export class BatchApplier {
       skipped,
       position: previous?.position,
       documentCount,
-      write: () => (documentCount === 0 ? Promise.resolve() : this.storage.write(changes)),
+      write: async () => {
+        if (documentCount === 0) return;
+        try {
+          await this.storage.write(changes);
+        } catch (err) {
+          // Part of the batch may be stored: forget what is remembered, and treat everything
+          // up to here as possibly stored.
+          this.cache.clear();
+          if (previous && this.freshAfter !== undefined) {
+            const key = positionKey(previous.position);
+            if (key > this.freshAfter) this.freshAfter = key;
+          }
+          throw err;
+        }
+        this.remember(changes);
+      },
     };
   }
 
@@ -89,7 +134,7 @@ export class BatchApplier {
     await Promise.all([
       this.loadInto(documents.users, 'users', keys.users),
       this.loadInto(documents.conversations, 'conversations', keys.conversations),
-      this.loadInto(documents.messages, 'messages', keys.messages),
+      this.loadInto(documents.messages, 'messages', keys.messages, this.freshMessages(events)),
       keys.repliesOf.size === 0
         ? undefined
         : this.storage.findReplies([...keys.repliesOf]).then((replies) => {
@@ -100,9 +145,79 @@ export class BatchApplier {
     return documents;
   }
 
-  private async loadInto<K extends ReadModelName>(map: DocumentMap<ReadModelDocTypes[K] & StoredDocument>, model: K, ids: Set<string>): Promise<void> {
+  private async loadInto<K extends ReadModelName>(
+    map: DocumentMap<ReadModelDocTypes[K] & StoredDocument>,
+    model: K,
+    ids: Set<string>,
+    knownAbsent: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
     if (ids.size === 0) return;
-    const found = new Map((await this.storage.load(model, [...ids])).map((doc) => [doc._id, doc]));
-    for (const id of ids) map.loaded(id, found.get(id) ?? null);
+    const missing: string[] = [];
+    for (const id of ids) {
+      const cached = this.cache.get(model, id) as (ReadModelDocTypes[K] & StoredDocument) | undefined;
+      if (cached) map.loaded(id, cached);
+      else if (knownAbsent.has(id)) map.loaded(id, null);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return;
+    const found = new Map((await this.storage.load(model, missing)).map((doc) => [doc._id, doc]));
+    for (const id of missing) {
+      const doc = found.get(id) ?? null;
+      if (doc) this.cache.set(model, id, doc);
+      map.loaded(id, doc);
+    }
+  }
+
+  /** The ids of messages that MessageSent events of this batch create and nobody can have stored yet. */
+  private freshMessages(events: readonly ProjectedEvent[]): Set<string> {
+    const fresh = new Set<string>();
+    const after = this.freshAfter;
+    if (after === undefined) return fresh;
+    for (const { event, position } of events) {
+      if (event.type === 'MessageSent' && position > after) fresh.add(event.data.messageId);
+    }
+    return fresh;
+  }
+
+  private remember(changes: ReadModelChanges): void {
+    if (this.cache.capacity === 0) return;
+    for (const model of Object.keys(changes) as ReadModelName[]) {
+      for (const { doc } of changes[model]) this.cache.set(model, doc._id, doc);
+    }
+  }
+}
+
+/**
+ * Documents by model and id, the least recently used forgotten first. Handed out as copies:
+ * a batch's projections must never change what a later batch starts from.
+ */
+class DocumentCache {
+  private readonly entries = new Map<string, StoredDocument>();
+
+  constructor(readonly capacity: number) {}
+
+  get(model: ReadModelName, id: string): StoredDocument | undefined {
+    const key = `${model}:${id}`;
+    const doc = this.entries.get(key);
+    if (!doc) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, doc);
+    return structuredClone(doc);
+  }
+
+  set(model: ReadModelName, id: string, doc: StoredDocument): void {
+    if (this.capacity === 0) return;
+    const key = `${model}:${id}`;
+    this.entries.delete(key);
+    this.entries.set(key, structuredClone(doc));
+    while (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 }

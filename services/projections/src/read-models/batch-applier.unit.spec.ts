@@ -207,3 +207,40 @@ describe('BatchApplier (in memory)', () => {
     expect(plan.position).toEqual({ commit: 1002n, prepare: 1002n });
   });
 });
+
+describe('BatchApplier remembering what it wrote (the live worker)', () => {
+  it.each([1, 2, 3])('ends exactly where an applier without memory ends, crashes included (seed %i)', async (seed) => {
+    const { recorded } = scenario(seed);
+    const plain = new InMemoryReadModelStorage();
+    await projectAll(plain, batchesOf(recorded, seed));
+
+    const storage = new InMemoryReadModelStorage();
+    // A small cache, so documents are also forgotten and loaded again.
+    const applier = new BatchApplier(storage, { cacheSize: 40 });
+    applier.startFreshAfter({ commit: 0n, prepare: 0n });
+    for (const [index, batch] of batchesOf(recorded, seed + 10).entries()) {
+      if (index % 5 === 2) {
+        storage.crashNextWriteAfter(1);
+        await expect((await applier.plan(batch)).write()).rejects.toBeInstanceOf(SimulatedCrash);
+      }
+      await applier.apply(batch);
+    }
+    expect(snapshot(storage)).toEqual(snapshot(plain));
+  });
+
+  it('asks storage only for documents it does not hold, and never for the messages of fresh sends', async () => {
+    const { recorded } = scenario(4, 300);
+    const storage = new InMemoryReadModelStorage();
+    const applier = new BatchApplier(storage, { cacheSize: 10_000 });
+    applier.startFreshAfter({ commit: 0n, prepare: 0n });
+    const asked: string[] = [];
+    const load = storage.load.bind(storage);
+    storage.load = (async (model, ids) => {
+      asked.push(...ids.map((id) => `${model}:${id}`));
+      return load(model, ids);
+    }) as typeof storage.load;
+    for (const batch of batchesOf(recorded, 4)) await applier.apply(batch);
+    expect(asked.filter((key) => key.startsWith('messages:'))).toEqual([]);
+    expect(new Set(asked).size).toBe(asked.length);
+  });
+});

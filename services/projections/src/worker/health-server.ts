@@ -7,7 +7,7 @@ import type { ProjectionWorker } from './projection-worker';
  * the reason otherwise. GET /metrics: the same figures in Prometheus's text format.
  */
 export function startHealthServer(options: {
-  worker: ProjectionWorker;
+  worker: Pick<ProjectionWorker, 'status'>;
   lag: LagMonitor;
   port: number;
   host: string;

@@ -13,6 +13,7 @@ import { ServiceProcess, buildWorkspaces, waitFor } from '@chat/runtime/testing'
 import type { Consumer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
 import { generateScenario, type Scenario } from '../domain/testing/chat-scenario';
+import { rebuildReadModels } from '../replay/rebuild-read-models';
 
 // The projection worker as its own process against real PostgreSQL (event store), FerretDB
 // (read models) and Kafka (notifications): live projection with notifications, its health
@@ -128,6 +129,28 @@ describe('projection worker process', () => {
       await worker.stop();
     }
   }, 120_000);
+
+  it('follows a rebuild to the newly active read models and keeps projecting into them', async () => {
+    const worker = new WorkerProcess(`proj_follow_${randomUUID().slice(0, 8)}`, await freePort());
+    await worker.start({ PROJECTIONS_ACTIVE_SET_CHECK_MS: '200' });
+    try {
+      await append(generateScenario({ seed: 5, events: 100, idPrefix: randomUUID().replace(/-/g, '').slice(0, 8) }));
+      await waitFor(async () => (await worker.health()).body.lagEvents === 0, 60_000);
+      const db = mongo.db(worker.database);
+      const rebuilt = await rebuildReadModels(store, db, { suffix: '_follow', dropDelayMs: 0 });
+      await worker.waitForLog('moving to it');
+
+      const later = generateScenario({ seed: 6, events: 100, idPrefix: randomUUID().replace(/-/g, '').slice(0, 8) });
+      await append(later);
+      await waitFor(async () => (await worker.health()).body.lagEvents === 0, 60_000);
+      const messages = db.collection(rebuilt.collections.messages);
+      const laterIds = [...later.expected().messages.keys()];
+      expect(laterIds.length).toBeGreaterThan(0);
+      expect(await messages.countDocuments({ _id: { $in: laterIds } } as never)).toBe(laterIds.length);
+    } finally {
+      await worker.stop();
+    }
+  }, 180_000);
 
   it('SIGKILLed after writing a batch and before its checkpoint: nothing is duplicated on restart', async () => {
     const worker = new WorkerProcess(`proj_kill_${randomUUID().slice(0, 8)}`, await freePort());
