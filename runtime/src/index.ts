@@ -9,3 +9,4 @@ export * from './kafka/batching-producer';
 export { freePort, isPortFree } from './infrastructure/local/ports';
 export * from './health/serve-health';
 export * from './kafka/command-message';
+export * from './kafka/json-topic-consumer';

@@ -4,7 +4,7 @@ import { ChatSystem, collect, next } from './testing/chat-system';
 let system: ChatSystem;
 
 beforeAll(async () => {
-  system = await ChatSystem.start({ gateways: 2 });
+  system = await ChatSystem.start({ gateways: 2, env: { ALLOWED_ORIGINS: 'http://app.example' } });
 }, 180_000);
 
 afterAll(async () => {
@@ -95,5 +95,32 @@ describe('leaving a group', () => {
       success: false,
       message: ErrorMessage.NotAuthorizedToJoin,
     });
+  });
+});
+
+describe('limits at the edge', () => {
+  it('a REST flood from one caller gets 429 while another caller is served', async () => {
+    const flooder = await system.user('Flooder');
+    const bystander = await system.user('Bystander');
+    const answers = await Promise.all(Array.from({ length: 300 }, () => system.rest('GET', '/api/users/me', { token: flooder.token })));
+    const refused = answers.filter((answer) => answer.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]?.body).toEqual({ success: false, message: ErrorMessage.TooManyRequests });
+    expect(answers.filter((answer) => answer.status === 200).length).toBeGreaterThan(0);
+    expect((await system.rest('GET', '/api/users/me', { token: bystander.token })).status).toBe(200);
+  });
+
+  it('browsers from origins not allowed are refused, on the socket and by CORS; clients without an Origin pass', async () => {
+    const { token } = await system.user('Browser');
+    await expect(system.connect(token, { extraHeaders: { origin: 'http://evil.example' } })).rejects.toThrow();
+    const allowed = await system.connect(token, { extraHeaders: { origin: 'http://app.example' } });
+    expect(allowed.connected).toBe(true);
+    const preflight = (origin: string) =>
+      fetch(`${system.url}/api/users/me`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      });
+    expect((await preflight('http://app.example')).headers.get('access-control-allow-origin')).toBe('http://app.example');
+    expect((await preflight('http://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -15,6 +15,7 @@ import { loadGatewayConfig } from './config/gateway-config';
 import { GatewayModule } from './gateway.module';
 import { NotificationRelay } from './notifications/notification-relay';
 import { PresenceReporter } from './presence/presence-reporter';
+import { restRateLimit } from './rest/rest-rate-limit';
 import { ChatSocketAdapter } from './socket/chat-socket.adapter';
 import { ChatGateway } from './socket/chat.gateway';
 import { ConversationAccess } from './socket/conversation-access';
@@ -80,6 +81,7 @@ async function bootstrap(): Promise<void> {
   app.disable('x-powered-by');
   app.enableCors({ origin: config.allowedOrigins === '*' ? true : [...config.allowedOrigins], credentials: true });
   app.useWebSocketAdapter(new ChatSocketAdapter(app, config, redis));
+  app.use(restRateLimit(config));
   app.enableShutdownHooks();
 
   const chat = app.get(ChatGateway);

@@ -2,16 +2,15 @@ import { ServerEvent, Topic, parseNotification, parsePresenceReport } from '@cha
 import { ReadModelQueries } from '@chat/projections/read-models';
 import {
   BatchingProducer,
+  JsonTopicConsumer,
   createKafka,
   endpointsInEnv,
   ensureTopics,
-  latencyConsumerConfig,
   reliableProducerConfig,
   serveHealth,
   toEndpoints,
 } from '@chat/runtime';
 import { Redis } from 'ioredis';
-import type { KafkaMessage } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -57,42 +56,28 @@ async function main(): Promise<void> {
     log,
   });
 
-  const consumer = kafka.consumer(latencyConsumerConfig(process.env.PRESENCE_GROUP_ID?.trim() || 'presence'));
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
-  consumer.on(consumer.events.CRASH, () => (joined = false));
-  await consumer.connect();
-  // Only what happens from now on matters to presence; a new group starts at the end.
-  await consumer.subscribe({ topics: [Topic.Presence, Topic.Notifications], fromBeginning: false });
-  const handle = async (topic: string, message: KafkaMessage): Promise<void> => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(message.value?.toString() ?? 'null');
-    } catch {
-      log(`unreadable message on ${topic} at offset ${message.offset}`);
-      return;
-    }
-    if (topic === Topic.Presence) {
-      const parsed = parsePresenceReport(raw);
-      if (!parsed.success) return log(`invalid presence report at offset ${message.offset}: ${parsed.message}`);
-      await service.report(parsed.data);
-      return;
-    }
-    const parsed = parseNotification(raw);
-    if (!parsed.success || parsed.data.event !== ServerEvent.NewMessage) return;
-    const { message: sent } = parsed.data.payload;
-    await service.messageSent(sent.conversationId, sent._id, sent.senderId._id);
-  };
-  await consumer.run({
-    // Reports of one user stay in order (one partition); a failed batch is retried by kafkajs.
-    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-      for (const message of batch.messages) {
-        await handle(batch.topic, message);
-        resolveOffset(message.offset);
-      }
-      await heartbeat();
-    },
+  // Only what happens from now on matters to presence; new groups start at the end. Reports
+  // of one user stay in order (one partition); a failed batch is retried by kafkajs.
+  const groupId = process.env.PRESENCE_GROUP_ID?.trim() || 'presence';
+  const reports = new JsonTopicConsumer(kafka, {
+    groupId,
+    topic: Topic.Presence,
+    parse: parsePresenceReport,
+    handle: (report) => service.report(report),
+    log,
   });
+  const messages = new JsonTopicConsumer(kafka, {
+    groupId: `${groupId}-deliveries`,
+    topic: Topic.Notifications,
+    parse: parseNotification,
+    handle: async (notification) => {
+      if (notification.event !== ServerEvent.NewMessage) return;
+      const { message } = notification.payload;
+      await service.messageSent(message.conversationId, message._id, message.senderId._id);
+    },
+    log,
+  });
+  await Promise.all([reports.start(), messages.start()]);
 
   const sweepEveryMs = numberFromEnv('PRESENCE_SWEEP_MS', 500);
   let sweeping = false;
@@ -111,7 +96,7 @@ async function main(): Promise<void> {
     port,
     host,
     service: 'presence',
-    check: async () => ({ healthy: joined && (await redis.ping()) === 'PONG' }),
+    check: async () => ({ healthy: reports.ready && messages.ready && (await redis.ping()) === 'PONG' }),
   });
   const { port: healthPort } = health.address() as AddressInfo;
 
@@ -122,7 +107,7 @@ async function main(): Promise<void> {
     log(`stopping (${signal})`);
     clearInterval(sweeper);
     health.close();
-    await consumer.disconnect().catch(() => undefined);
+    await Promise.allSettled([reports.stop(), messages.stop()]);
     await producer.disconnect().catch(() => undefined);
     redis.disconnect();
     await mongo.close();

@@ -5,8 +5,8 @@ import {
   Topic,
   parseCommandResult,
 } from '@chat/contracts';
-import { BatchingProducer, commandMessage, latencyConsumerConfig, reliableProducerConfig } from '@chat/runtime';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { BatchingProducer, JsonTopicConsumer, commandMessage, reliableProducerConfig } from '@chat/runtime';
+import type { Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 
 /** The write side did not answer in time; the command may still be applied later. */
@@ -34,58 +34,35 @@ export type CommandEnvelope = Pick<CommandMetadata, 'userId' | 'socketId' | 'tra
 export class CommandBus {
   private readonly producer: Producer;
   private readonly batching: BatchingProducer;
-  private readonly results: Consumer;
+  private readonly results: JsonTopicConsumer<CommandResult>;
   private readonly pending = new Map<string, Pending>();
-  private joined = false;
 
   constructor(
     kafka: Kafka,
     readonly gatewayId: string,
     private readonly timeoutMs: number,
-    private readonly log: (line: string) => void = () => undefined,
+    log: (line: string) => void = () => undefined,
   ) {
     this.producer = kafka.producer(reliableProducerConfig());
     this.batching = new BatchingProducer(this.producer);
-    this.results = kafka.consumer(latencyConsumerConfig(`gateway-results-${gatewayId}`));
+    // Only answers to commands sent from now on matter: a new group starts at the end.
+    this.results = new JsonTopicConsumer(kafka, {
+      groupId: `gateway-results-${gatewayId}`,
+      topic: Topic.CommandResults,
+      parse: parseCommandResult,
+      onlyKey: gatewayId,
+      handle: (result) => this.settle(result),
+      log,
+    });
   }
 
   get ready(): boolean {
-    return this.joined;
+    return this.results.ready;
   }
 
   async start(): Promise<void> {
     await this.producer.connect();
-    await this.results.connect();
-    this.results.on(this.results.events.GROUP_JOIN, () => {
-      this.joined = true;
-    });
-    this.results.on(this.results.events.CRASH, ({ payload }) => {
-      this.joined = false;
-      this.log(`results consumer crashed: ${String(payload.error)}`);
-    });
-    // Only answers to commands sent from now on matter: a new group starts at the end.
-    await this.results.subscribe({ topic: Topic.CommandResults, fromBeginning: false });
-    await this.results.run({
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          if (message.key?.toString() !== this.gatewayId || !message.value) continue;
-          let raw: unknown;
-          try {
-            raw = JSON.parse(message.value.toString());
-          } catch {
-            this.log(`unreadable command result at ${batch.partition}/${message.offset}`);
-            continue;
-          }
-          const parsed = parseCommandResult(raw);
-          if (!parsed.success) {
-            this.log(`invalid command result at ${batch.partition}/${message.offset}: ${parsed.message}`);
-            continue;
-          }
-          this.settle(parsed.data);
-        }
-      },
-    });
+    await this.results.start();
   }
 
   /** Every field of the metadata but the caller's own is filled in here. */
@@ -134,7 +111,7 @@ export class CommandBus {
       waiting.reject(new Error(`gateway stopping before command ${commandId} was answered`));
     }
     this.pending.clear();
-    await this.results.disconnect();
+    await this.results.stop();
     await this.producer.disconnect();
   }
 }

@@ -21,6 +21,9 @@ export interface GatewayConfig {
   /** Client events per socket per second before they are refused. */
   readonly socketEventsPerSecond: number;
   readonly socketEventsBurst: number;
+  /** REST requests per caller (token, else address) per second, and the burst allowed. */
+  readonly restRequestsPerSecond: number;
+  readonly restRequestsBurst: number;
   /** How long a command may wait for the write side's answer. */
   readonly commandTimeoutMs: number;
   /** How often this gateway proves itself alive to presence (it counts as gone after four missed). */
@@ -67,6 +70,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     maxHttpBufferSize: int(env, 'SOCKET_MAX_MESSAGE_BYTES', 512 * 1024),
     socketEventsPerSecond: int(env, 'SOCKET_EVENTS_PER_SECOND', 50),
     socketEventsBurst: int(env, 'SOCKET_EVENTS_BURST', 100),
+    restRequestsPerSecond: int(env, 'REST_REQUESTS_PER_SECOND', 50),
+    restRequestsBurst: int(env, 'REST_REQUESTS_BURST', 100),
     commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 15_000),
     presenceHeartbeatMs: Math.max(250, int(env, 'PRESENCE_HEARTBEAT_MS', 5_000)),
     serviceHealthUrls,

@@ -1,0 +1,76 @@
+import type { ParseResult } from '@chat/contracts';
+import type { Consumer, Kafka } from 'kafkajs';
+import { latencyConsumerConfig } from './kafka';
+
+export interface JsonTopicConsumerOptions<T> {
+  readonly groupId: string;
+  readonly topic: string;
+  /** Where a new group starts: the live edge unless told otherwise. */
+  readonly fromBeginning?: boolean;
+  /** The contracts' parser of what the topic carries. */
+  readonly parse: (raw: unknown) => ParseResult<T>;
+  /** Records whose key is not this are skipped unread (a topic keyed by its addressee). */
+  readonly onlyKey?: string;
+  readonly handle: (value: T) => void | Promise<void>;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * A consumer of one topic of JSON records checked against a contracts schema: records that
+ * do not parse are logged and skipped (one bad record never blocks a partition), `ready`
+ * says whether the consumer is in its group (for health).
+ */
+export class JsonTopicConsumer<T> {
+  private readonly consumer: Consumer;
+  private joined = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: JsonTopicConsumerOptions<T>,
+  ) {
+    this.consumer = kafka.consumer(latencyConsumerConfig(options.groupId));
+  }
+
+  get ready(): boolean {
+    return this.joined;
+  }
+
+  async start(): Promise<void> {
+    const { topic, parse, onlyKey, handle } = this.options;
+    const log = this.options.log ?? (() => undefined);
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.joined = false;
+      log(`${topic} consumer crashed: ${String(payload.error)}`);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? false });
+    await this.consumer.run({
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          if (!message.value || (onlyKey !== undefined && message.key?.toString() !== onlyKey)) continue;
+          let raw: unknown;
+          try {
+            raw = JSON.parse(message.value.toString());
+          } catch {
+            log(`unreadable record on ${topic} at ${batch.partition}/${message.offset}`);
+            continue;
+          }
+          const parsed = parse(raw);
+          if (!parsed.success) {
+            log(`invalid record on ${topic} at ${batch.partition}/${message.offset}: ${parsed.message}`);
+            continue;
+          }
+          await handle(parsed.data);
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
