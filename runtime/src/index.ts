@@ -10,3 +10,4 @@ export { freePort, isPortFree } from './infrastructure/local/ports';
 export * from './health/serve-health';
 export * from './kafka/command-message';
 export * from './kafka/json-topic-consumer';
+export * from './bench/record-section';

@@ -36,7 +36,7 @@ export class JsonTopicConsumer<T> {
   }
 
   async start(): Promise<void> {
-    const { topic, parse, onlyKey, handle } = this.options;
+    const { topic } = this.options;
     const log = this.options.log ?? (() => undefined);
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.joined = true;
@@ -48,26 +48,37 @@ export class JsonTopicConsumer<T> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? false });
     await this.consumer.run({
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch }) => {
+      // Each record's offset is resolved once it is handled: a failure re-delivers from the
+      // record that failed, not the whole batch, and long batches keep the session alive.
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         for (const message of batch.messages) {
-          if (!message.value || (onlyKey !== undefined && message.key?.toString() !== onlyKey)) continue;
-          let raw: unknown;
-          try {
-            raw = JSON.parse(message.value.toString());
-          } catch {
-            log(`unreadable record on ${topic} at ${batch.partition}/${message.offset}`);
-            continue;
-          }
-          const parsed = parse(raw);
-          if (!parsed.success) {
-            log(`invalid record on ${topic} at ${batch.partition}/${message.offset}: ${parsed.message}`);
-            continue;
-          }
-          await handle(parsed.data);
+          if (!isRunning() || isStale()) return;
+          await this.handleRecord(batch.partition, message.offset, message.key, message.value);
+          resolveOffset(message.offset);
+          await heartbeat();
         }
       },
     });
+  }
+
+  private async handleRecord(partition: number, offset: string, key: Buffer | null, value: Buffer | null): Promise<void> {
+    const { topic, parse, onlyKey, handle } = this.options;
+    const log = this.options.log ?? (() => undefined);
+    if (!value || (onlyKey !== undefined && key?.toString() !== onlyKey)) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(value.toString());
+    } catch {
+      log(`unreadable record on ${topic} at ${partition}/${offset}`);
+      return;
+    }
+    const parsed = parse(raw);
+    if (!parsed.success) {
+      log(`invalid record on ${topic} at ${partition}/${offset}: ${parsed.message}`);
+      return;
+    }
+    await handle(parsed.data);
   }
 
   async stop(): Promise<void> {

@@ -139,9 +139,16 @@ export class PresenceStore {
     return dead;
   }
 
-  /** Drops a dead gateway once its sockets have been disconnected. */
-  async forgetGateway(gatewayId: string): Promise<void> {
-    await this.redis.multi().srem(this.key('gateways'), gatewayId).del(this.key(`gw:${gatewayId}`)).exec();
+  /**
+   * Drops a dead gateway once the sockets read from it have been disconnected. Only those:
+   * a report that arrived meanwhile stays, and so does the gateway while it has sockets or
+   * has come back to life.
+   */
+  async forgetGateway(gatewayId: string, sockets: readonly { userId: string; socketId: string }[]): Promise<void> {
+    const members = sockets.map(({ userId, socketId }) => `${userId}|${socketId}`);
+    if (members.length > 0) await this.redis.srem(this.key(`gw:${gatewayId}`), ...members);
+    const [left, alive] = await Promise.all([this.redis.scard(this.key(`gw:${gatewayId}`)), this.redis.exists(this.key(`gw-alive:${gatewayId}`))]);
+    if (left === 0 && alive === 0) await this.redis.srem(this.key('gateways'), gatewayId);
   }
 
   /** Whether the user has a live socket now (not counting a grace period). */

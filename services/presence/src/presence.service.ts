@@ -33,6 +33,8 @@ export interface PresenceOptions {
  * command like any other, so it is decided once and recorded as an event.
  */
 export class PresenceService {
+  private readonly startedAt = Date.now();
+
   constructor(private readonly options: PresenceOptions) {}
 
   async report(report: PresenceReport): Promise<void> {
@@ -44,8 +46,10 @@ export class PresenceService {
       case 'SocketConnected': {
         const transition = await store.connect(report.userId, report.gatewayId, report.socketId, defaultGatewayTtlMs);
         if (transition > 0) {
-          await this.announce(report.userId, ServerEvent.UserOnline, transition);
-          await this.deliverPending(report.userId);
+          // The transition is taken in Redis already: a redelivered report would not find it
+          // again, so its consequences are retried here until they go out.
+          await this.persist(`announcing ${report.userId} online`, () => this.announce(report.userId, ServerEvent.UserOnline, transition));
+          await this.persist(`delivering to ${report.userId}`, () => this.deliverPending(report.userId));
         }
         return;
       }
@@ -72,14 +76,32 @@ export class PresenceService {
    */
   async sweep(): Promise<void> {
     const { store, graceMs } = this.options;
-    for (const gateway of await store.deadGateways()) {
+    // Just started (or back after an outage), presence has not yet read the heartbeats the
+    // gateways sent meanwhile: a gateway counts as dead only after one full TTL of listening.
+    const gatewaysKnown = Date.now() - this.startedAt >= this.options.defaultGatewayTtlMs;
+    for (const gateway of gatewaysKnown ? await store.deadGateways() : []) {
       this.options.log(`gateway ${gateway.gatewayId} stopped sending heartbeats; disconnecting its ${gateway.sockets.length} socket(s)`);
       for (const { userId, socketId } of gateway.sockets) await store.disconnect(userId, gateway.gatewayId, socketId, graceMs);
-      await store.forgetGateway(gateway.gatewayId);
+      await store.forgetGateway(gateway.gatewayId, gateway.sockets);
     }
     for (const userId of await store.dueOffline()) {
       const transition = await store.goOffline(userId);
-      if (transition > 0) await this.announce(userId, ServerEvent.UserOffline, transition);
+      if (transition > 0) await this.persist(`announcing ${userId} offline`, () => this.announce(userId, ServerEvent.UserOffline, transition));
+    }
+  }
+
+  /** Retries `work` with backoff for up to a minute, then logs what was given up. */
+  private async persist(what: string, work: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (Date.now() > deadline) return this.options.log(`gave up ${what}: ${message}`);
+        this.options.log(`${what} failed (attempt ${attempt}), retrying: ${message}`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * attempt, 5_000)));
+      }
     }
   }
 

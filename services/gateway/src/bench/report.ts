@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { recordBenchmarkSection } from '@chat/runtime';
 import { cpus, totalmem } from 'node:os';
 import { type DeliveryFigures, STEP_GRACE_MS, STEP_MAX_P99_MS, STEP_MIN_DELIVERED, type StepFigures } from './figures';
 import type { HopFigures, HopRow } from './hop-taps';
@@ -141,15 +141,7 @@ export function markdown(results: BenchResults): string {
   ].join('\n');
 }
 
-const begin = '<!-- gateway-bench:start -->';
-const end = '<!-- gateway-bench:end -->';
-
 /** Rewrites this benchmark's section (between its markers), or adds it at the end of the file. */
 export function record(file: string, section: string): void {
-  const block = `${begin}\n${section}\n${end}`;
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures recorded by the benchmark scripts, with the command that produced them.\n';
-  const from = current.indexOf(begin);
-  const to = current.indexOf(end, from);
-  const next = from >= 0 && to >= 0 ? `${current.slice(0, from)}${block}${current.slice(to + end.length)}` : `${current.trimEnd()}\n\n${block}\n`;
-  writeFileSync(file, next);
+  recordBenchmarkSection({ begin: '<!-- gateway-bench:start -->', end: '<!-- gateway-bench:end -->' }, section, file);
 }

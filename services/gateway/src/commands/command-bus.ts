@@ -84,6 +84,9 @@ export class CommandBus {
       }, this.timeoutMs);
       this.pending.set(command.commandId, { resolve, reject, timer });
     });
+    // The timer may fire while the send below is still retrying; the rejection is the
+    // caller's, once it awaits the answer, and must not count as unhandled meanwhile.
+    answer.catch(() => undefined);
     try {
       await this.batching.send(Topic.Commands, [commandMessage(command)]);
     } catch (err) {

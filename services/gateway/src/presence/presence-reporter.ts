@@ -12,6 +12,8 @@ export class PresenceReporter {
   private readonly producer: Producer;
   private readonly batching: BatchingProducer;
   private timer: NodeJS.Timeout | undefined;
+  private beats = 0;
+  private sockets: () => readonly { userId: string; socketId: string }[] = () => [];
 
   constructor(
     kafka: Kafka,
@@ -23,10 +25,22 @@ export class PresenceReporter {
     this.batching = new BatchingProducer(this.producer);
   }
 
+  /**
+   * Every sixth heartbeat also reports every socket this gateway holds again (the reports
+   * are idempotent): presence, if it lost track of them (a report it could not read, a
+   * sweep while it was catching up), gets them back within half a minute by default.
+   */
+  resyncFrom(sockets: () => readonly { userId: string; socketId: string }[]): void {
+    this.sockets = sockets;
+  }
+
   async start(): Promise<void> {
     await this.producer.connect();
     await this.heartbeat();
-    this.timer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    this.timer = setInterval(() => {
+      void this.heartbeat();
+      if (++this.beats % 6 === 0) for (const { userId, socketId } of this.sockets()) this.connected(userId, socketId);
+    }, this.heartbeatMs);
   }
 
   connected(userId: string, socketId: string): void {
@@ -55,8 +69,8 @@ export class PresenceReporter {
     try {
       await this.batching.send(Topic.Presence, [{ key: presencePartitionKey(report), value: JSON.stringify(report) }]);
     } catch (err) {
-      // The producer retries by itself; a report lost after that is repaired by the next
-      // heartbeat's absence (sockets) or presence's own sweep, so it is logged, not thrown.
+      // The producer retries by itself; a connect lost after that is sent again with the
+      // periodic resync, a disconnect is made good by the grace period and the sweep.
       this.log(`presence report ${report.type} not sent: ${err instanceof Error ? err.message : String(err)}`);
     }
   }

@@ -128,6 +128,9 @@ export class ConversationsController {
     const removed = toObjectId(userId);
     if (removed === undefined) throw new RestError(HttpStatus.NOT_FOUND, ErrorMessage.UserNotFound);
     await this.writes.run(caller._id, { type: CommandType.RemoveParticipant, data: { conversationId, userId: removed } });
+    // At once, whatever the read side does next; and again once it shows the removal, for a
+    // join that was checked against the old member list just before.
+    this.chat.evict(removed, conversationId);
     await this.writes.readYourWrite(
       () => this.queries.participantsOf(conversationId),
       (members) => members === null || !members.includes(removed),

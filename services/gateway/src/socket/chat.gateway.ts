@@ -78,6 +78,9 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
   }
 
   afterInit(server: ChatServer): void {
+    this.presence.resyncFrom(() =>
+      [...server.of('/').sockets.values()].flatMap((socket) => (socket.data.userId ? [{ userId: socket.data.userId, socketId: socket.id }] : [])),
+    );
     server.on('conversation:members-changed', (conversationId) => this.access.forget(conversationId));
     server.use((socket, next) => {
       const { auth, headers } = socket.handshake;
@@ -168,7 +171,8 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
       };
       const run = async (): Promise<Outcome> => {
         try {
-          await this.limiter.consume(socket.id);
+          // Per user, not per socket: opening more sockets buys no more budget.
+          await this.limiter.consume(socket.data.userId);
         } catch {
           return fail(ErrorMessage.TooManyRequests);
         }
@@ -199,7 +203,9 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
   }
 
   private async join(socket: ChatSocket, payload: ClientEventPayloads['join:conversation']): Promise<Outcome> {
-    const access = await this.access.check(payload.conversationId, socket.data.userId);
+    // Always from the read model itself: a member list remembered from before a removal
+    // must not let the removed member back into the room.
+    const access = await this.access.check(payload.conversationId, socket.data.userId, { fresh: true });
     if (access === 'not_found') return fail(ErrorMessage.ConversationNotFound);
     if (access === 'not_participant') return fail(ErrorMessage.NotAuthorizedToJoin);
     const id = toObjectId(payload.conversationId) as string;

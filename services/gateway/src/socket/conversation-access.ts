@@ -23,12 +23,13 @@ export class ConversationAccess {
     this.members.delete(conversationId);
   }
 
-  async check(conversationId: string, userId: string): Promise<Access> {
+  /** `fresh`: ask the read model even when the member list is remembered. */
+  async check(conversationId: string, userId: string, options: { fresh?: boolean } = {}): Promise<Access> {
     const id = toObjectId(conversationId);
     if (id === undefined) return 'not_found';
     const now = Date.now();
     let entry = this.members.get(id);
-    if (!entry || entry.until <= now) {
+    if (!entry || entry.until <= now || options.fresh) {
       const participants = await this.queries.participantsOf(id);
       if (participants === null) return 'not_found';
       if (this.members.size >= this.maxEntries) this.members.clear();

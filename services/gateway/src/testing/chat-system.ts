@@ -53,6 +53,7 @@ export class ChatSystem {
       PRESENCE_GROUP_ID: `presence-e2e-${run}`,
       PRESENCE_KEY_PREFIX: `presence-e2e-${run}:`,
       PRESENCE_HEARTBEAT_MS: '500',
+      PRESENCE_GATEWAY_TTL_MS: '2000',
       PRESENCE_GRACE_MS: '1000',
       PRESENCE_SWEEP_MS: '200',
       MESSAGING_HEALTH_URL: `http://127.0.0.1:${messagingPort}/health`,

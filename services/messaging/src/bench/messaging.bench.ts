@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
 import {
   type Command,
   type CommandOf,
@@ -10,7 +8,7 @@ import {
   conversationStream,
   directConversationId,
 } from '@chat/contracts';
-import { type EventToAppend, PostgresEventStore, resolveInfrastructure } from '@chat/runtime';
+import { type EventToAppend, PostgresEventStore, recordBenchmarkSection, resolveInfrastructure } from '@chat/runtime';
 import { ObjectId } from 'mongodb';
 import { CommandClient } from '../testing/command-client';
 import { messagingProcess } from '../testing/messaging-process';
@@ -26,7 +24,6 @@ import { messagingProcess } from '../testing/messaging-process';
  * Run: npm run bench:messaging  (servers on loopback only, started and stopped by itself)
  */
 
-const root = join(__dirname, '..', '..', '..', '..');
 const id = (): string => new ObjectId().toHexString();
 
 interface Stats {
@@ -173,15 +170,7 @@ class Bench {
 }
 
 function record(markdown: string): void {
-  const file = join(root, 'docs', 'benchmarks.md');
-  const begin = '<!-- messaging-bench:begin -->';
-  const end = '<!-- messaging-bench:end -->';
-  const section = `${begin}\n${markdown}\n${end}`;
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures recorded by the benchmark scripts, with the command that produced them.\n';
-  const next = current.includes(begin)
-    ? current.replace(new RegExp(`${begin}[\\s\\S]*${end}`), section)
-    : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
+  recordBenchmarkSection({ begin: '<!-- messaging-bench:begin -->', end: '<!-- messaging-bench:end -->' }, markdown);
 }
 
 async function main(): Promise<void> {

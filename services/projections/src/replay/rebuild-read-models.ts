@@ -43,7 +43,8 @@ export interface RebuildOptions {
   readonly dropPrevious?: boolean;
   /**
    * Wait this long between the switch and dropping the old set, so readers that cached the
-   * active set (ReadModelQueries, 1 s by default) and the live worker move over first. Default 5,000.
+   * active set (ReadModelQueries, 1 s by default) and the live worker (which looks every 2 s,
+   * then finishes its batch in flight: seconds on FerretDB) move over first. Default 60,000.
    */
   readonly dropDelayMs?: number;
   readonly onProgress?: (progress: RebuildProgress) => void;
@@ -161,7 +162,7 @@ export async function rebuildReadModels(store: EventStore, db: Db, options: Rebu
   if (options.activate ?? true) {
     previous = await activateReadModels(db, collections);
     if ((options.dropPrevious ?? true) && previous.suffix !== collections.suffix) {
-      await sleep(options.dropDelayMs ?? 5_000);
+      await sleep(options.dropDelayMs ?? 60_000);
       await dropCollections(db, previous);
       await new CheckpointStore(db, previous.prefix).deleteCheckpoint(checkpointNameOf(previous));
     }

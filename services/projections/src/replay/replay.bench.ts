@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import { endpointsInEnv, resolveInfrastructure, type RunningInfrastructure } from '@chat/runtime';
+import { endpointsInEnv, recordBenchmarkSection, resolveInfrastructure, type RunningInfrastructure } from '@chat/runtime';
 import { MongoClient } from 'mongodb';
 import { generateScenario } from '../domain/testing/chat-scenario';
 import { type RebuildResult, rebuildReadModels } from './rebuild-read-models';
@@ -12,7 +12,8 @@ import { appendScenario, openScratchEventStore } from './testing/scratch-event-s
  * the rate. Uses POSTGRES_URL and MONGODB_URL when set; otherwise starts local servers
  * (profile `bench`: durable settings) and stops them at the end.
  *
- * Run: bash deploy/bin/with-node24 bash -c 'tsc -b && node services/projections/dist/replay/replay.bench.js [events]'
+ * Run: npm run bench:replay [-- events]; records its figures in docs/benchmarks.md unless
+ * REPLAY_BENCH_NO_WRITE=1.
  */
 
 const events = Number(process.argv[2] ?? process.env.REPLAY_BENCH_EVENTS ?? 200_000);
@@ -62,6 +63,26 @@ async function main(): Promise<void> {
       (['users', 'conversations', 'messages', 'unreadCounts'] as const).map(async (m) => `${m} ${await db.collection(second.collections[m]).countDocuments()}`),
     );
     console.log(`[bench] documents: ${counts.join(', ')}`);
+    if (process.env.REPLAY_BENCH_NO_WRITE !== '1') {
+      const store = given.postgres ? 'the PostgreSQL event store at POSTGRES_URL' : 'a local PostgreSQL event store';
+      const readStore = given.mongodb ? 'MONGODB_URL' : 'local FerretDB v1.24 (SQLite backend)';
+      recordBenchmarkSection(
+        { begin: '<!-- replay-bench:start -->', end: '<!-- replay-bench:end -->' },
+        [
+          '## Replay: rebuilding every read model from position zero',
+          '',
+          `Command: \`npm run bench:replay -- ${events}\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpus().length} cores, ` +
+            `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${store}, read models in ${readStore}).`,
+          `History: ${scenario.events.length} events (${[...byType].map(([t, n]) => `${t} ${n}`).join(', ')}); ${counts.join(', ')} documents.`,
+          '',
+          '| rebuild | events/s | target | time | documents written |',
+          '|---|---|---|---|---|',
+          `| into an empty database | ${first.eventsPerSecond} | ≥ 20,000 | ${(first.elapsedMs / 1000).toFixed(1)} s | ${first.documentsWritten} |`,
+          `| replacing the live set | ${second.eventsPerSecond} | ≥ 20,000 | ${(second.elapsedMs / 1000).toFixed(1)} s | ${second.documentsWritten} |`,
+        ].join('\n'),
+      );
+      console.log('[bench] recorded in docs/benchmarks.md');
+    }
   } finally {
     await db.dropDatabase().catch(() => undefined);
     await mongo.close();

@@ -8,7 +8,7 @@ import { type RebuildProgress, rebuildReadModels } from './rebuild-read-models';
  * to it (see rebuild-read-models.ts), printing progress and the rate.
  *
  *   node services/projections/dist/replay/replay.cli.js [--suffix _r<time>] [--prefix ''] [--page-size 5000]
- *        [--no-activate] [--keep-previous] [--drop-delay-ms 5000]
+ *        [--no-activate] [--keep-previous] [--drop-delay-ms 60000]
  *
  * Reads MONGODB_URL, and EVENTSTORE_URL or else POSTGRES_URL. A live projection worker keeps
  * writing the set it opened until it reopens the active one (MongoReadModelStorage.isActive);
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       pageSize: number(values['page-size'], 'page-size') ?? 5_000,
       activate: !values['no-activate'],
       dropPrevious: !values['keep-previous'],
-      dropDelayMs: number(values['drop-delay-ms'], 'drop-delay-ms') ?? 5_000,
+      dropDelayMs: number(values['drop-delay-ms'], 'drop-delay-ms') ?? 60_000,
       onProgress: (progress) => console.log(`[replay] ${describe(progress)}`),
     });
     const t = result.timings;
