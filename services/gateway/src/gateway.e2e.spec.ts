@@ -4,7 +4,8 @@ import { ChatSystem, collect, next } from './testing/chat-system';
 let system: ChatSystem;
 
 beforeAll(async () => {
-  system = await ChatSystem.start({ gateways: 2, env: { ALLOWED_ORIGINS: 'http://app.example' } });
+  // The REST limits as deployed by default (ChatSystem raises the burst for other suites).
+  system = await ChatSystem.start({ gateways: 2, env: { ALLOWED_ORIGINS: 'http://app.example', REST_REQUESTS_BURST: '100', REST_REQUESTS_PER_SECOND: '50' } });
 }, 180_000);
 
 afterAll(async () => {

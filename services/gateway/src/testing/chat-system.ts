@@ -34,7 +34,7 @@ export class ChatSystem {
 
   /**
    * Presence runs with short timings (heartbeat 500 ms, so a dead gateway is gone after 2 s;
-   * 1 s grace) so its tests stay short; `env` overrides anything.
+   * 1 s grace) so its tests stay short, and the REST burst is generous; `env` overrides anything.
    */
   static async start(options: { gateways?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ChatSystem> {
     buildWorkspaces();
@@ -52,6 +52,9 @@ export class ChatSystem {
       PRESENCE_PORT: String(presencePort),
       PRESENCE_GROUP_ID: `presence-e2e-${run}`,
       PRESENCE_KEY_PREFIX: `presence-e2e-${run}:`,
+      // Suites fire many anonymous requests (every bad-token case) from one address; the
+      // limiter itself is tested with its defaults in gateway.e2e.spec.ts.
+      REST_REQUESTS_BURST: '2000',
       PRESENCE_HEARTBEAT_MS: '500',
       PRESENCE_GATEWAY_TTL_MS: '2000',
       PRESENCE_GRACE_MS: '1000',
