@@ -11,3 +11,4 @@ export * from './health/serve-health';
 export * from './kafka/command-message';
 export * from './kafka/json-topic-consumer';
 export * from './bench/record-section';
+export * from './redis/redis-outages';

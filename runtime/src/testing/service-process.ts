@@ -28,12 +28,20 @@ export async function waitFor(
   }
 }
 
+/** What each service prints once it is ready (its main.ts). */
+export const serviceReadyLog = {
+  messaging: 'consuming commands',
+  projections: 'projecting',
+  presence: 'tracking presence',
+  gateway: 'listening on',
+} as const;
+
+export type ServiceName = keyof typeof serviceReadyLog;
+
 export interface ServiceProcessOptions {
   /** The folder under services/ whose dist/main.js runs. */
-  readonly service: string;
+  readonly service: ServiceName;
   readonly env: NodeJS.ProcessEnv;
-  /** A line the service prints once it is ready. */
-  readonly readyLog: string;
   readonly startTimeoutMs?: number;
 }
 
@@ -56,7 +64,8 @@ export class ServiceProcess {
   }
 
   async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
-    const { service, env, readyLog } = this.options;
+    const { service, env } = this.options;
+    const readyLog = serviceReadyLog[service];
     const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(repoRoot(), 'services', service, 'dist', 'main.js')], {
       env: { ...env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],

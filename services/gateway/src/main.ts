@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Topic } from '@chat/contracts';
 import { ReadModelQueries } from '@chat/projections/read-models';
-import { createKafka, endpointsInEnv, ensureTopics, toEndpoints } from '@chat/runtime';
+import { createKafka, endpointsInEnv, ensureTopics, reportRedisOutages, toEndpoints } from '@chat/runtime';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -37,19 +37,7 @@ async function bootstrap(): Promise<void> {
     // the same way (ioredis #2037).
     sub: new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3, disableClientInfo: true }),
   };
-  // ioredis reconnects by itself; without a listener each failed attempt is an "Unhandled
-  // error event" stack trace. One line per outage is enough (health reports it as well).
-  for (const [name, client] of Object.entries(redis)) {
-    let down = false;
-    client.on('error', (err: Error) => {
-      if (!down) logger.warn(`redis (${name}) unreachable: ${err.message}; reconnecting`);
-      down = true;
-    });
-    client.on('ready', () => {
-      if (down) log(`redis (${name}) reachable again`);
-      down = false;
-    });
-  }
+  for (const [name, client] of Object.entries(redis)) reportRedisOutages(client, name, (line) => logger.warn(line));
   // The Socket.IO adapter subscribes as soon as it is created; a subscription sent while the
   // client is still in its connection handshake can leave the subscriber deaf for good
   // (ioredis #2037), so both clients must be ready first.

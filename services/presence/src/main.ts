@@ -7,6 +7,7 @@ import {
   endpointsInEnv,
   ensureTopics,
   reliableProducerConfig,
+  reportRedisOutages,
   serveHealth,
   toEndpoints,
 } from '@chat/runtime';
@@ -34,12 +35,7 @@ async function main(): Promise<void> {
   const endpoints = toEndpoints(endpointsInEnv());
   const instanceId = `presence-${randomUUID().slice(0, 8)}`;
   const redis = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3 });
-  let redisDown = false;
-  redis.on('error', (err: Error) => {
-    if (!redisDown) log(`redis unreachable: ${err.message}; reconnecting`);
-    redisDown = true;
-  });
-  redis.on('ready', () => (redisDown = false));
+  reportRedisOutages(redis, 'presence', log);
   const mongo = new MongoClient(endpoints.mongoUrl, { retryWrites: false });
   await mongo.connect();
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: instanceId });

@@ -11,7 +11,8 @@ import { type BenchOptions, OptionsError, checkSpread, commandLine, parseOptions
 import { PhaseProbe, formatObservations } from './probe';
 import { latencyMet, markdown, record, summaryLine, sustained, targets } from './report';
 import { ms, perSecond, sleep } from './stats';
-import { type ChatUnderTest, type ServiceName, outputMark, projectionsCaughtUp, serviceComplaints, startChat } from './system';
+import type { ServiceName } from '@chat/runtime/testing';
+import { type ChatUnderTest, outputMark, projectionsCaughtUp, serviceComplaints, startChat } from './system';
 
 /**
  * End-to-end benchmark of the chat backend, as a client sees it: real Socket.IO clients
@@ -178,7 +179,7 @@ async function run(options: BenchOptions, cleanup: Cleanup, argv: readonly strin
   const startedAt = new Date();
   const runId = randomUUID().slice(0, 8);
   const backgroundCpu = await backgroundLoad();
-  const chat = await startChat(cleanup, runId, log);
+  const chat = await startChat(cleanup, log);
   const { clients, tracker } = await connectClients(chat, options, runId, cleanup);
   const probe = phaseProbe(chat);
   const mark = outputMark(chat.services);

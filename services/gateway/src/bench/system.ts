@@ -1,8 +1,8 @@
 import { type Dependency, type RunningInfrastructure, freePort, resolveInfrastructure } from '@chat/runtime';
-import { ServiceProcess, waitFor } from '@chat/runtime/testing';
+import { ServiceProcess, type ServiceName } from '@chat/runtime/testing';
+import { isolatedSystemEnv, waitUntilHealthy } from '../testing/chat-system';
 import type { Cleanup } from './cleanup';
 
-export type ServiceName = 'messaging' | 'projections' | 'presence' | 'gateway';
 
 export interface ChatUnderTest {
   readonly infrastructure: RunningInfrastructure;
@@ -20,54 +20,33 @@ const dependencies: readonly Dependency[] = ['kafka', 'postgres', 'mongodb', 're
 /**
  * Brings up the servers (bench profile: own ports, fresh data, durable settings) and the
  * services as `npm start` runs them, each its own process from dist/ (npm run bench:gateway
- * builds first), with a read-model database and a messaging consumer group of this run's own.
+ * builds first), with a read-model database, consumer groups and Redis keys of this run's own.
  */
-export async function startChat(cleanup: Cleanup, runId: string, log: (line: string) => void): Promise<ChatUnderTest> {
+export async function startChat(cleanup: Cleanup, log: (line: string) => void): Promise<ChatUnderTest> {
   const infrastructure = await resolveInfrastructure({ profile: 'bench', dependencies, log: (line) => log(`[infra] ${line}`) });
   cleanup.add('the servers', () => infrastructure.stop());
-  const env = await serviceEnv(infrastructure, runId);
+  const env = await serviceEnv(infrastructure);
   const services = new Map<ServiceName, ServiceProcess>();
-  const start = async (name: ServiceName, readyLog: string, extra: NodeJS.ProcessEnv = {}): Promise<void> => {
-    const service = new ServiceProcess({ service: name, env: { ...env, ...extra }, readyLog, startTimeoutMs: 90_000 });
+  const start = async (name: ServiceName, extra: NodeJS.ProcessEnv = {}): Promise<void> => {
+    const service = new ServiceProcess({ service: name, env: { ...env, ...extra }, startTimeoutMs: 90_000 });
     services.set(name, service);
     cleanup.add(name, () => stopService(service));
     await service.start();
     log(`${name} ready (pid ${service.pid})`);
   };
-  await Promise.all([start('messaging', 'consuming commands'), start('projections', 'projecting'), start('presence', 'tracking presence')]);
+  await Promise.all([start('messaging'), start('projections'), start('presence')]);
   const port = await freePort();
-  await start('gateway', 'listening on', { PORT: String(port) });
+  await start('gateway', { PORT: String(port) });
   const gatewayUrl = `http://127.0.0.1:${port}`;
-  // /health covers Kafka, MongoDB, Redis and the services behind the gateway.
-  await waitFor(
-    async () => (await fetch(`${gatewayUrl}/health`).catch(() => undefined))?.status === 200,
-    90_000,
-    () => `${gatewayUrl}/health to answer 200`,
-  );
+  await waitUntilHealthy(gatewayUrl, 90_000);
   return { infrastructure, gatewayUrl, projectionsHealthUrl: env.PROJECTIONS_HEALTH_URL as string, services };
 }
 
-async function serviceEnv(infrastructure: RunningInfrastructure, runId: string): Promise<NodeJS.ProcessEnv> {
-  const endpoints = infrastructure.env();
-  const mongoUrl = new URL(infrastructure.endpoints.mongoUrl);
-  mongoUrl.pathname = `/bench_${runId}`;
-  const messagingPort = await freePort();
-  const projectionsPort = await freePort();
-  const presencePort = await freePort();
+async function serviceEnv(infrastructure: RunningInfrastructure): Promise<NodeJS.ProcessEnv> {
   return {
     ...process.env,
-    ...endpoints,
-    MONGODB_URL: mongoUrl.toString(),
-    MESSAGING_GROUP_ID: `messaging-bench-${runId}`,
-    MESSAGING_PORT: String(messagingPort),
-    PROJECTIONS_PORT: String(projectionsPort),
-    MESSAGING_HEALTH_URL: `http://127.0.0.1:${messagingPort}/health`,
-    PROJECTIONS_HEALTH_URL: `http://127.0.0.1:${projectionsPort}/health`,
-    PRESENCE_PORT: String(presencePort),
-    PRESENCE_HEALTH_URL: `http://127.0.0.1:${presencePort}/health`,
-    PRESENCE_GROUP_ID: `presence-bench-${runId}`,
-    PRESENCE_KEY_PREFIX: `presence-bench-${runId}:`,
-    HOST: '127.0.0.1',
+    ...infrastructure.env(),
+    ...(await isolatedSystemEnv(infrastructure.endpoints.mongoUrl, 'bench')),
     // Setting up hundreds of users and conversations is one caller's burst, not abuse.
     REST_REQUESTS_PER_SECOND: '1000000',
     REST_REQUESTS_BURST: '1000000',

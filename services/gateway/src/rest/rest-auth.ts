@@ -29,19 +29,26 @@ export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionC
   return user;
 });
 
-/** `X-Admin-Key`, compared in constant time. */
+/** Whether a header value is the admin key, compared in constant time. */
+export function adminKeyCheck(adminApiKey: string): (given: unknown) => boolean {
+  const expected = Buffer.from(adminApiKey);
+  return (given) => {
+    const key = Buffer.from(typeof given === 'string' ? given : '');
+    return key.length === expected.length && timingSafeEqual(key, expected);
+  };
+}
+
+/** `X-Admin-Key` required. */
 @Injectable()
 export class AdminKeyGuard implements CanActivate {
-  private readonly expected: Buffer;
+  private readonly isAdmin: (given: unknown) => boolean;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    this.expected = Buffer.from(config.adminApiKey);
+    this.isAdmin = adminKeyCheck(config.adminApiKey);
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const given = context.switchToHttp().getRequest<Request>().headers['x-admin-key'];
-    const key = Buffer.from(typeof given === 'string' ? given : '');
-    if (key.length !== this.expected.length || !timingSafeEqual(key, this.expected)) {
+    if (!this.isAdmin(context.switchToHttp().getRequest<Request>().headers['x-admin-key'])) {
       throw new RestError(HttpStatus.UNAUTHORIZED, ErrorMessage.InvalidAdminKey);
     }
     return true;

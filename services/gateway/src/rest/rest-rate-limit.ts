@@ -1,9 +1,9 @@
 import { ErrorMessage } from '@chat/contracts';
 import type { NextFunction, Request, Response } from 'express';
-import { timingSafeEqual } from 'node:crypto';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AccessTokens, tokenFrom } from '../auth/access-tokens';
 import type { GatewayConfig } from '../config/gateway-config';
+import { tokenBucket } from '../config/token-bucket';
+import { adminKeyCheck } from './rest-auth';
 
 /**
  * 429 for a caller over its budget: `burst` requests at once, `perSecond` on average. A
@@ -13,15 +13,8 @@ import type { GatewayConfig } from '../config/gateway-config';
  */
 export function restRateLimit(config: GatewayConfig): (req: Request, res: Response, next: NextFunction) => void {
   const tokens = new AccessTokens(config.jwtSecret);
-  const adminKey = Buffer.from(config.adminApiKey);
-  const isAdmin = (given: unknown): boolean => {
-    const key = Buffer.from(typeof given === 'string' ? given : '');
-    return key.length === adminKey.length && timingSafeEqual(key, adminKey);
-  };
-  const limiter = new RateLimiterMemory({
-    points: config.restRequestsBurst,
-    duration: Math.max(1, Math.round(config.restRequestsBurst / Math.max(1, config.restRequestsPerSecond))),
-  });
+  const isAdmin = adminKeyCheck(config.adminApiKey);
+  const limiter = tokenBucket(config.restRequestsPerSecond, config.restRequestsBurst);
   return (req, res, next) => {
     if (req.path === '/health' || req.path === '/api/health' || req.path.startsWith('/socket.io')) return next();
     // The identity service registering users holds the admin key and is not throttled; a

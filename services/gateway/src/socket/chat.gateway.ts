@@ -26,12 +26,13 @@ import {
   WebSocketServer,
 } from '@nestjs/websockets';
 import { ObjectId } from 'mongodb';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import { Authenticator } from '../auth/authenticator';
 import { CommandBus, CommandTimeoutError } from '../commands/command-bus';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { tokenBucket } from '../config/token-bucket';
 import { PresenceReporter } from '../presence/presence-reporter';
 import { ConversationAccess } from './conversation-access';
 
@@ -69,12 +70,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     private readonly access: ConversationAccess,
     private readonly presence: PresenceReporter,
   ) {
-    // A bucket of `burst` events refilled over burst / rate seconds: short bursts pass
-    // (opening a chat joins rooms and marks messages read at once), a sustained flood does not.
-    this.limiter = new RateLimiterMemory({
-      points: config.socketEventsBurst,
-      duration: Math.max(1, Math.round(config.socketEventsBurst / Math.max(1, config.socketEventsPerSecond))),
-    });
+    this.limiter = tokenBucket(config.socketEventsPerSecond, config.socketEventsBurst);
   }
 
   afterInit(server: ChatServer): void {

@@ -14,6 +14,40 @@ export interface RestAnswer<T = unknown> {
 }
 
 /**
+ * The services' environment for one run of the whole system with state of its own: a
+ * read-model database, consumer groups and a Redis prefix named after the run, free health
+ * ports the gateway is told about, loopback only. `label` names the run's kind (e2e, bench).
+ */
+export async function isolatedSystemEnv(mongoUrl: string, label: string): Promise<NodeJS.ProcessEnv> {
+  const run = `${label}_${randomUUID().slice(0, 8)}`;
+  const database = new URL(mongoUrl);
+  database.pathname = `/${run}`;
+  const [messagingPort, projectionsPort, presencePort] = [await freePort(), await freePort(), await freePort()];
+  return {
+    MONGODB_URL: database.toString(),
+    MESSAGING_GROUP_ID: `messaging-${run}`,
+    MESSAGING_PORT: String(messagingPort),
+    MESSAGING_HEALTH_URL: `http://127.0.0.1:${messagingPort}/health`,
+    PROJECTIONS_PORT: String(projectionsPort),
+    PROJECTIONS_HEALTH_URL: `http://127.0.0.1:${projectionsPort}/health`,
+    PRESENCE_PORT: String(presencePort),
+    PRESENCE_HEALTH_URL: `http://127.0.0.1:${presencePort}/health`,
+    PRESENCE_GROUP_ID: `presence-${run}`,
+    PRESENCE_KEY_PREFIX: `presence-${run}:`,
+    HOST: '127.0.0.1',
+  };
+}
+
+/** Waits until a gateway's /health (which covers every part behind it) answers 200. */
+export async function waitUntilHealthy(gatewayUrl: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    async () => (await fetch(`${gatewayUrl}/health`).catch(() => undefined))?.status === 200,
+    timeoutMs,
+    () => `${gatewayUrl}/health to answer 200`,
+  );
+}
+
+/**
  * The whole system as `npm start` runs it (messaging, projections, one or more gateways,
  * each its own process) on the test infrastructure, with a read-model database and consumer
  * groups of its own, so suites never share state. What a client can do goes through the
@@ -38,20 +72,9 @@ export class ChatSystem {
    */
   static async start(options: { gateways?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ChatSystem> {
     buildWorkspaces();
-    const endpoints = toEndpoints(endpointsInEnv());
-    const run = randomUUID().slice(0, 8);
-    const mongoUrl = new URL(endpoints.mongoUrl);
-    mongoUrl.pathname = `/e2e_${run}`;
-    const [messagingPort, projectionsPort, presencePort] = [await freePort(), await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      MONGODB_URL: mongoUrl.toString(),
-      MESSAGING_GROUP_ID: `messaging-e2e-${run}`,
-      MESSAGING_PORT: String(messagingPort),
-      PROJECTIONS_PORT: String(projectionsPort),
-      PRESENCE_PORT: String(presencePort),
-      PRESENCE_GROUP_ID: `presence-e2e-${run}`,
-      PRESENCE_KEY_PREFIX: `presence-e2e-${run}:`,
+      ...(await isolatedSystemEnv(toEndpoints(endpointsInEnv()).mongoUrl, 'e2e')),
       // Suites fire many anonymous requests (every bad-token case) from one address; the
       // limiter itself is tested with its defaults in gateway.e2e.spec.ts.
       REST_REQUESTS_BURST: '2000',
@@ -59,16 +82,12 @@ export class ChatSystem {
       PRESENCE_GATEWAY_TTL_MS: '2000',
       PRESENCE_GRACE_MS: '1000',
       PRESENCE_SWEEP_MS: '200',
-      MESSAGING_HEALTH_URL: `http://127.0.0.1:${messagingPort}/health`,
-      PROJECTIONS_HEALTH_URL: `http://127.0.0.1:${projectionsPort}/health`,
-      PRESENCE_HEALTH_URL: `http://127.0.0.1:${presencePort}/health`,
-      HOST: '127.0.0.1',
       ...options.env,
     };
     const system = new ChatSystem(
-      new ServiceProcess({ service: 'messaging', env, readyLog: 'consuming commands' }),
-      new ServiceProcess({ service: 'projections', env, readyLog: 'projecting', startTimeoutMs: 60_000 }),
-      new ServiceProcess({ service: 'presence', env, readyLog: 'tracking presence' }),
+      new ServiceProcess({ service: 'messaging', env }),
+      new ServiceProcess({ service: 'projections', env, startTimeoutMs: 60_000 }),
+      new ServiceProcess({ service: 'presence', env }),
       env,
     );
     try {
@@ -85,14 +104,10 @@ export class ChatSystem {
   /** Starts one more gateway on the same backend and waits until it is healthy. */
   async addGateway(): Promise<{ readonly url: string; readonly process: ServiceProcess }> {
     const port = await freePort();
-    const gateway = { url: `http://127.0.0.1:${port}`, process: new ServiceProcess({ service: 'gateway', env: { ...this.env, PORT: String(port) }, readyLog: 'listening on' }) };
+    const gateway = { url: `http://127.0.0.1:${port}`, process: new ServiceProcess({ service: 'gateway', env: { ...this.env, PORT: String(port) } }) };
     this.gateways.push(gateway);
     await gateway.process.start();
-    await waitFor(
-      async () => (await fetch(`${gateway.url}/health`).catch(() => undefined))?.status === 200,
-      60_000,
-      () => `${gateway.url}/health to answer 200`,
-    );
+    await waitUntilHealthy(gateway.url);
     return gateway;
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type CommandOf, EventType, conversationStream, directConversationId } from '@chat/contracts';
 import { PostgresEventStore, endpointsInEnv, toEndpoints } from '@chat/runtime';
+import { waitFor } from '@chat/runtime/testing';
 import { ObjectId } from 'mongodb';
 import { conversationKind } from '../commands/command-routing';
 import { CommandHandler, snapshotStreamOf } from './command-handler';
@@ -78,7 +79,7 @@ describe('CommandHandler on PostgreSQL', () => {
     const sends = Array.from({ length: 25 }, () => send(conversationId, alice));
     for (const command of sends) await writer.handle(kind, stream, [command]);
     const firstMessage = sends[0]?.data.messageId as string;
-    await waitFor(async () => (await store.readStream(snapshotStreamOf(stream))).length >= 2);
+    await waitFor(async () => (await store.readStream(snapshotStreamOf(stream))).length >= 2, 10_000);
 
     const [latest] = await store.readStream(snapshotStreamOf(stream), { direction: 'backwards', maxCount: 1 });
     expect(latest?.type).toBe('StateSnapshot');
@@ -106,11 +107,3 @@ describe('CommandHandler on PostgreSQL', () => {
     expect((await store.readStream(stream)).filter((e) => e.type === EventType.MessageSent)).toHaveLength(1);
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -63,7 +63,6 @@ class WorkerProcess extends ServiceProcess {
     super({
       service: 'projections',
       env: { ...process.env, MONGODB_URL: mongoUrl.toString(), PROJECTIONS_PORT: String(port) },
-      readyLog: 'projecting',
     });
   }
 
