@@ -25,6 +25,8 @@ export const ErrorMessage = {
   MessageTextTooLong: `Message text exceeds ${MESSAGE_TEXT_MAX_CHARS} characters`,
   TooManyMedia: `Too many media items (max ${MESSAGE_MEDIA_MAX})`,
   MessageTypeMismatch: 'messageType does not match content',
+  /** A media url neither uploaded here (POST /api/media/upload) nor on an allowed host. */
+  MediaUrlNotIssued: 'Media url was not issued by this server; upload the file first',
   ReplyTargetNotFound: 'Reply target not found in this conversation',
   TooManyMessageIds: `Too many message ids (max ${READ_BATCH_MAX})`,
   NotAParticipant: 'Not a participant of this conversation',

@@ -12,3 +12,5 @@ export * from './kafka/command-message';
 export * from './kafka/json-topic-consumer';
 export * from './bench/record-section';
 export * from './redis/redis-outages';
+export * from './auth/access-tokens';
+export * from './media/media-urls';

@@ -34,6 +34,7 @@ export const serviceReadyLog = {
   projections: 'projecting',
   presence: 'tracking presence',
   gateway: 'listening on',
+  media: 'serving media',
 } as const;
 
 export type ServiceName = keyof typeof serviceReadyLog;

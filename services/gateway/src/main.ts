@@ -8,7 +8,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { once } from 'node:events';
-import { AccessTokens } from './auth/access-tokens';
+import { AccessTokens } from '@chat/runtime';
 import { Authenticator } from './auth/authenticator';
 import { CommandBus } from './commands/command-bus';
 import { loadGatewayConfig } from './config/gateway-config';

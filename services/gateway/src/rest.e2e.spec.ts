@@ -8,7 +8,8 @@ import {
   type UserView,
 } from '@chat/contracts';
 import jwt from 'jsonwebtoken';
-import { DEV_ADMIN_API_KEY, DEV_JWT_SECRET } from './config/gateway-config';
+import { DEV_JWT_SECRET } from '@chat/runtime';
+import { DEV_ADMIN_API_KEY } from './config/gateway-config';
 import { ChatSystem, type ClientSocket, type RestAnswer, collect, next } from './testing/chat-system';
 
 // The REST API end to end (API contract, "REST" and "Identity"): every route through the

@@ -9,7 +9,7 @@ import {
 import { waitFor } from '@chat/runtime/testing';
 import jwt from 'jsonwebtoken';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DEV_JWT_SECRET } from './config/gateway-config';
+import { DEV_JWT_SECRET } from '@chat/runtime';
 import { ChatSystem, type ClientSocket, collect, next } from './testing/chat-system';
 
 /**

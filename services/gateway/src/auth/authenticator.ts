@@ -1,6 +1,6 @@
 import { ErrorMessage, type UserView } from '@chat/contracts';
 import type { ReadModelQueries } from '@chat/projections/read-models';
-import { AccessTokens, tokenFrom } from './access-tokens';
+import { AccessTokens, tokenFrom } from '@chat/runtime';
 
 export type Authentication = { readonly ok: true; readonly user: UserView } | { readonly ok: false; readonly message: string };
 

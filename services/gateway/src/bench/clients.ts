@@ -1,6 +1,6 @@
 import type { AckResponse, ConversationView, RestResponse, UserView } from '@chat/contracts';
 import { io } from 'socket.io-client';
-import { AccessTokens } from '../auth/access-tokens';
+import { AccessTokens } from '@chat/runtime';
 import type { ClientSocket } from '../testing/chat-system';
 
 /** One direct conversation: one socket sends into it, the other receives. Both joined its room. */

@@ -1,5 +1,5 @@
 import { isObjectId } from '@chat/contracts';
-import { AccessTokens } from '../auth/access-tokens';
+import { AccessTokens } from '@chat/runtime';
 import { loadGatewayConfig } from '../config/gateway-config';
 
 /**

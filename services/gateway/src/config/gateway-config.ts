@@ -1,3 +1,4 @@
+import { jwtSecretFromEnv } from '@chat/runtime';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
@@ -32,7 +33,6 @@ export interface GatewayConfig {
   readonly serviceHealthUrls: Readonly<Record<string, string>>;
 }
 
-export const DEV_JWT_SECRET = 'dev-secret';
 export const DEV_ADMIN_API_KEY = 'dev-admin-key';
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -45,11 +45,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
-  const jwtSecret = env.JWT_SECRET?.trim() || DEV_JWT_SECRET;
+  const jwtSecret = jwtSecretFromEnv(env);
   const adminApiKey = env.ADMIN_API_KEY?.trim() || DEV_ADMIN_API_KEY;
-  if (production && jwtSecret === DEV_JWT_SECRET) {
-    throw new Error('JWT_SECRET is the development default; set a secret of your own when NODE_ENV=production');
-  }
   if (production && adminApiKey === DEV_ADMIN_API_KEY) {
     throw new Error('ADMIN_API_KEY is the development default; set a key of your own when NODE_ENV=production');
   }

@@ -1,6 +1,6 @@
 import { ErrorMessage } from '@chat/contracts';
 import type { NextFunction, Request, Response } from 'express';
-import { AccessTokens, tokenFrom } from '../auth/access-tokens';
+import { AccessTokens, tokenFrom } from '@chat/runtime';
 import type { GatewayConfig } from '../config/gateway-config';
 import { tokenBucket } from '../config/token-bucket';
 import { adminKeyCheck } from './rest-auth';

@@ -1,10 +1,9 @@
 import type { ClientToServerEvents, ServerToClientEvents, UserView } from '@chat/contracts';
-import { endpointsInEnv, freePort, toEndpoints } from '@chat/runtime';
+import { AccessTokens, DEV_JWT_SECRET, endpointsInEnv, freePort, toEndpoints } from '@chat/runtime';
 import { ServiceProcess, buildWorkspaces, waitFor } from '@chat/runtime/testing';
 import { randomUUID } from 'node:crypto';
 import { type ManagerOptions, type Socket, type SocketOptions, io } from 'socket.io-client';
-import { AccessTokens } from '../auth/access-tokens';
-import { DEV_ADMIN_API_KEY, DEV_JWT_SECRET } from '../config/gateway-config';
+import { DEV_ADMIN_API_KEY } from '../config/gateway-config';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -78,6 +77,8 @@ export class ChatSystem {
       // Suites fire many anonymous requests (every bad-token case) from one address; the
       // limiter itself is tested with its defaults in gateway.e2e.spec.ts.
       REST_REQUESTS_BURST: '2000',
+      // The suites' messages carry media at these made-up hosts; media.e2e uploads real files.
+      MEDIA_ALLOWED_HOSTS: 'cdn.example.com,res.cloudinary.com',
       PRESENCE_HEARTBEAT_MS: '500',
       PRESENCE_GATEWAY_TTL_MS: '2000',
       PRESENCE_GRACE_MS: '1000',

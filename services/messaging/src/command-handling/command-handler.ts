@@ -3,6 +3,7 @@ import {
   DuplicateEventIdError,
   type EventStore,
   type EventToAppend,
+  mediaUrlsFromEnv,
   type RecordedEvent,
   WrongExpectedRevisionError,
 } from '@chat/runtime';
@@ -63,6 +64,8 @@ interface SnapshotData {
 export interface CommandHandlerOptions {
   readonly store: EventStore;
   readonly now?: () => Date;
+  /** Which media urls messages may carry; by default the environment's (MEDIA_* variables). */
+  readonly mediaUrlAllowed?: (url: string) => boolean;
   /** Total events the cache may hold across streams. */
   readonly cacheWeight?: number;
   /** Command ids remembered per stream for redelivery detection. */
@@ -89,6 +92,7 @@ export interface CommandHandlerOptions {
 export class CommandHandler {
   private readonly store: EventStore;
   private readonly now: () => Date;
+  private readonly mediaUrlAllowed: (url: string) => boolean;
   private readonly cache: StateCache;
   private readonly recentCommandWindow: number;
   private readonly maxConflictRetries: number;
@@ -99,6 +103,11 @@ export class CommandHandler {
   constructor(options: CommandHandlerOptions) {
     this.store = options.store;
     this.now = options.now ?? (() => new Date());
+    if (options.mediaUrlAllowed) this.mediaUrlAllowed = options.mediaUrlAllowed;
+    else {
+      const mediaUrls = mediaUrlsFromEnv();
+      this.mediaUrlAllowed = (url) => mediaUrls.isAllowed(url);
+    }
     this.cache = new StateCache(options.cacheWeight ?? 2_000_000);
     this.recentCommandWindow = options.recentCommandWindow ?? 1000;
     this.maxConflictRetries = options.maxConflictRetries ?? 10;
@@ -143,7 +152,7 @@ export class CommandHandler {
           outcomes.push({ kind: 'accepted', result: kind.duplicateResult(command), eventCount: 0 });
           continue;
         }
-        const decision = kind.decider.decide(command, entry.state, { now });
+        const decision = kind.decider.decide(command, entry.state, { now, mediaUrlAllowed: this.mediaUrlAllowed });
         if (decision.kind === 'rejected') {
           outcomes.push({ kind: 'rejected', code: decision.code, message: decision.message });
           continue;

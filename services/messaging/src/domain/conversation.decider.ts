@@ -232,7 +232,7 @@ function isStorable(item: MediaItem): item is StoredMediaItem {
  * error), then the rules whose messages are ours. Blank text counts as no text, and is stored
  * as null so that no reader ever shows an empty caption.
  */
-function checkContent(data: SendMessageCommand['data']): StorableContent | ConversationDecision {
+function checkContent(data: SendMessageCommand['data'], context: DecisionContext): StorableContent | ConversationDecision {
   const { media, messageType } = data;
   if (messageType === 'audio' || !media.every(isStorable)) return reject('invalid', ErrorMessage.AudioNotAllowed);
   const text = data.text !== null && data.text.trim() !== '' ? data.text : null;
@@ -242,6 +242,7 @@ function checkContent(data: SendMessageCommand['data']): StorableContent | Conve
   if (media.length > MESSAGE_MEDIA_MAX) return reject('invalid', ErrorMessage.TooManyMedia);
   const typeMatches = media.length === 0 ? messageType === 'text' : media.some((item) => item.type === messageType);
   if (!typeMatches) return reject('invalid', ErrorMessage.MessageTypeMismatch);
+  if (!media.every((item) => context.mediaUrlAllowed(item.url))) return reject('invalid', ErrorMessage.MediaUrlNotIssued);
   return { text, media, messageType };
 }
 
@@ -285,7 +286,7 @@ function decideSendMessage(command: SendMessageCommand, state: ConversationState
     const other = otherMember(state, caller);
     if (other !== undefined && state.blockers.has(other)) return reject('forbidden', ErrorMessage.ActionNotAvailable);
   }
-  const content = checkContent(data);
+  const content = checkContent(data, context);
   if ('kind' in content) return content;
 
   let replyTo: string | null = null;
@@ -495,12 +496,13 @@ function decideRemoveParticipant(command: CommandOf<'RemoveParticipant'>, state:
   );
 }
 
-function decideSetGroupPhoto(command: CommandOf<'SetGroupPhoto'>, state: ConversationState): ConversationDecision {
+function decideSetGroupPhoto(command: CommandOf<'SetGroupPhoto'>, state: ConversationState, context: DecisionContext): ConversationDecision {
   const group = asGroup(state, command.metadata.userId);
   if ('kind' in group) return group;
   const caller = command.metadata.userId;
   if (!group.participants.has(caller)) return reject('forbidden', ErrorMessage.NotAParticipant);
   const { groupImage } = command.data;
+  if (!context.mediaUrlAllowed(groupImage)) return reject('invalid', ErrorMessage.MediaUrlNotIssued);
   const result = { conversationId: group.conversationId };
   // Every upload has a url of its own, so the same url again is the same request repeated.
   if (group.groupImage === groupImage) return accept([], result);
@@ -570,7 +572,7 @@ function decide(command: ConversationCommand, state: ConversationState, context:
     case 'RemoveParticipant':
       return decideRemoveParticipant(command, state);
     case 'SetGroupPhoto':
-      return decideSetGroupPhoto(command, state);
+      return decideSetGroupPhoto(command, state, context);
     case 'RemoveGroupPhoto':
       return decideRemoveGroupPhoto(command, state);
     case 'BlockUser':

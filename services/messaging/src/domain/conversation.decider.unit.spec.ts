@@ -242,6 +242,14 @@ describe('conversation decider', () => {
         spec.given(created).when(send(alice, direct, mid(1), content)).then(rejectedWith('invalid', ErrorMessage.MessageTypeMismatch));
       });
 
+      it('media at a url the system did not issue, even beside issued ones', () => {
+        const foreign: StoredMediaItem = { url: 'https://elsewhere.example.com/1.jpg', type: 'image', filename: null, size: null };
+        spec
+          .given(created)
+          .when(send(alice, direct, mid(1), { media: [image(), foreign], messageType: 'image' }))
+          .then(rejectedWith('invalid', ErrorMessage.MediaUrlNotIssued));
+      });
+
       it.each([
         ['not an ObjectId', 'not-an-id'],
         ['empty', ''],
@@ -697,6 +705,10 @@ describe('conversation decider', () => {
     it('caller not a participant', () => {
       spec.given([groupCreated()]).when(setPhoto(dave, photo)).then(rejectedWith('forbidden', ErrorMessage.NotAParticipant));
       spec.given([groupCreated(), photoUpdated(photo)]).when(removePhoto(dave)).then(rejectedWith('forbidden', ErrorMessage.NotAParticipant));
+    });
+
+    it('a photo at a url the system did not issue', () => {
+      spec.given([groupCreated()]).when(setPhoto(bob, 'https://elsewhere.example.com/g.jpg')).then(rejectedWith('invalid', ErrorMessage.MediaUrlNotIssued));
     });
   });
 

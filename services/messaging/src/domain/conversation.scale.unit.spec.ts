@@ -11,7 +11,7 @@ import {
   messageDeleted,
   messagesRead,
   mid,
-  NOW,
+  CONTEXT,
   send,
   sent,
 } from './testing/conversation-fixtures';
@@ -54,7 +54,7 @@ function decideCounting(state: ConversationState, command: ConversationCommand) 
     ...state,
     messages: { ...messages, ids: counting(messages.ids), senders: counting(messages.senders), flags: counting(messages.flags) },
   };
-  const decision = conversationDecider.decide(command, instrumented, { now: NOW });
+  const decision = conversationDecider.decide(command, instrumented, CONTEXT);
   return { decision, reads: counter.reads };
 }
 

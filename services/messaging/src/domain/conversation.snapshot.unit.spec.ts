@@ -20,7 +20,7 @@ import {
   messageDelivered,
   messagesRead,
   mid,
-  NOW,
+  CONTEXT,
   participantRemoved,
   participantsAdded,
   photoUpdated,
@@ -113,7 +113,7 @@ describe('conversation snapshots', () => {
     for (const command of probes(length)) {
       const [onRestored, onFolded] =
         command.data.conversationId === group ? [restored, folded] : [restoredDirect, foldedDirect];
-      expect(conversationDecider.decide(command, onRestored, { now: NOW })).toEqual(conversationDecider.decide(command, onFolded, { now: NOW }));
+      expect(conversationDecider.decide(command, onRestored, CONTEXT)).toEqual(conversationDecider.decide(command, onFolded, CONTEXT));
     }
 
     const more: ConversationEvent[] = [

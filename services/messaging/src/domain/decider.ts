@@ -18,6 +18,11 @@ export interface Decider<Command, Event, State, Result> {
 
 export interface DecisionContext {
   readonly now: Date;
+  /**
+   * Whether a message or a group photo may reference this url: one the media service issued,
+   * or one on a host the operator allowed. Deterministic (a MAC check), so deciding stays pure.
+   */
+  readonly mediaUrlAllowed: (url: string) => boolean;
 }
 
 /** What an accepted command answers: the `result` of contracts' CommandAccepted. */

@@ -6,7 +6,7 @@ import { userDecider } from './user.decider';
 const alice = '507f1f77bcf86cd799439021';
 const image = 'https://cdn.example.com/alice.jpg';
 const spec = deciderSpecification(userDecider, {
-  context: { now: new Date('2024-05-01T10:00:00.000Z') },
+  context: { now: new Date('2024-05-01T10:00:00.000Z'), mediaUrlAllowed: () => true },
   checkEvent: expectContractEvent,
 });
 

@@ -1,6 +1,7 @@
 import { directConversationId, domainEventSchema, parseWith, type CommandMetadata, type CommandOf, type EventOf } from '@chat/contracts';
 import { conversationDecider, type ConversationEvent, type ConversationState } from '../conversation.decider';
 import { serializeConversationState } from '../conversation.snapshot';
+import type { DecisionContext } from '../decider';
 import { deciderSpecification } from './decider-specification';
 
 /** Commands and events for conversation specs, with defaults so each test states only what it is about. */
@@ -26,8 +27,13 @@ export function expectContractEvent(event: unknown): void {
   expect(parseWith(domainEventSchema, event)).toEqual({ success: true, data: event });
 }
 
+/** Urls on this host stand for files the media service issued; any other url is foreign. */
+export const ISSUED_MEDIA_HOST = 'https://cdn.example.com/';
+
+export const CONTEXT: DecisionContext = { now: NOW, mediaUrlAllowed: (url) => url.startsWith(ISSUED_MEDIA_HOST) };
+
 export const spec = deciderSpecification(conversationDecider, {
-  context: { now: NOW },
+  context: CONTEXT,
   fingerprint: serializeConversationState,
   checkEvent: expectContractEvent,
 });

@@ -12,7 +12,7 @@ const counter: Decider<CounterCommand, CounterEvent, { total: number }, { total:
       ? rejected('invalid', 'below zero')
       : accepted(command.by === 0 ? [] : [{ type: 'added', by: command.by }], { total: state.total + command.by }),
 };
-const spec = deciderSpecification(counter, { context: { now: new Date(0) }, fingerprint: (state) => ({ ...state }) });
+const spec = deciderSpecification(counter, { context: { now: new Date(0), mediaUrlAllowed: () => true }, fingerprint: (state) => ({ ...state }) });
 
 describe('deciderSpecification', () => {
   it('passes when the decision is as expected', () => {
@@ -38,13 +38,13 @@ describe('deciderSpecification', () => {
         return accepted([], state);
       },
     };
-    const mutatingSpec = deciderSpecification(mutating, { context: { now: new Date(0) }, fingerprint: (state) => ({ ...state }) });
+    const mutatingSpec = deciderSpecification(mutating, { context: { now: new Date(0), mediaUrlAllowed: () => true }, fingerprint: (state) => ({ ...state }) });
     expect(() => mutatingSpec.given([]).when({ type: 'add', by: 1 }).then([])).toThrow();
   });
 
   it('hands every decided event to checkEvent', () => {
     const seen: CounterEvent[] = [];
-    const checking = deciderSpecification(counter, { context: { now: new Date(0) }, checkEvent: (event) => seen.push(event) });
+    const checking = deciderSpecification(counter, { context: { now: new Date(0), mediaUrlAllowed: () => true }, checkEvent: (event) => seen.push(event) });
     checking.given([]).when({ type: 'add', by: 2 }).then([{ type: 'added', by: 2 }]);
     expect(seen).toEqual([{ type: 'added', by: 2 }]);
   });

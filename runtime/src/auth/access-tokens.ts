@@ -49,3 +49,17 @@ function userIdOf(claims: unknown): string | undefined {
   }
   return undefined;
 }
+
+export const DEV_JWT_SECRET = 'dev-secret';
+
+/**
+ * JWT_SECRET, shared by every service that checks tokens (gateway, media). The development
+ * default is refused when NODE_ENV=production.
+ */
+export function jwtSecretFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const secret = env.JWT_SECRET?.trim() || DEV_JWT_SECRET;
+  if (env.NODE_ENV === 'production' && secret === DEV_JWT_SECRET) {
+    throw new Error('JWT_SECRET is the development default; set a secret of your own when NODE_ENV=production');
+  }
+  return secret;
+}
