@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { objectIdSchema, wireIdSchema } from './ids';
 import { GROUP_NAME_MAX_CHARS, MESSAGES_PAGE_DEFAULT, MESSAGES_PAGE_MAX, USER_NAME_MAX_CHARS, WIRE_ID_LIST_MAX } from './limits';
-import { orNull, urlSchema } from './message-content';
+import { mediaTypeSchema, orNull, urlSchema } from './message-content';
 import { guarded } from './parsing';
 import { messageViewSchema } from './views';
 
@@ -45,6 +45,20 @@ export const messagesQuerySchema = guarded(
 
 export const messagesPageViewSchema = z.object({ messages: z.array(messageViewSchema), hasMore: z.boolean() });
 
+/** `POST /api/media/upload`'s `data` (the spec's shape): what the media service answers the gateway. */
+export const uploadedMediaSchema = z.object({
+  url: urlSchema,
+  type: mediaTypeSchema,
+  format: z.string(),
+  fileSize: z.int().min(0),
+  filename: z.string(),
+});
+
+/** `PUT /api/conversations/:id/photo`'s `data`. */
+export const groupPhotoViewSchema = z.object({ groupImage: urlSchema.nullable() });
+
+export type UploadedMedia = z.output<typeof uploadedMediaSchema>;
+export type GroupPhotoView = z.output<typeof groupPhotoViewSchema>;
 export type RegisterUserBody = z.output<typeof registerUserBodySchema>;
 export type CreateConversationBody = z.output<typeof createConversationBodySchema>;
 export type AddParticipantsBody = z.output<typeof addParticipantsBodySchema>;

@@ -14,3 +14,4 @@ export * from './bench/record-section';
 export * from './redis/redis-outages';
 export * from './auth/access-tokens';
 export * from './media/media-urls';
+export * from './http/refused-body';

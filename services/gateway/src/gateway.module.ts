@@ -6,6 +6,8 @@ import { CommandBus } from './commands/command-bus';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { HEALTH_DEPENDENCIES, HealthController } from './health/health.controller';
 import type { HealthDependencies } from './health/health-checks';
+import { MediaController } from './media/media.controller';
+import { MediaUploads } from './media/media-uploads';
 import { PresenceReporter } from './presence/presence-reporter';
 import { ConversationsController } from './rest/conversations.controller';
 import { MessagesController } from './rest/messages.controller';
@@ -33,7 +35,7 @@ export class GatewayModule {
   static register(deps: GatewayDependencies): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [UsersController, ConversationsController, MessagesController, HealthController],
+      controllers: [UsersController, ConversationsController, MessagesController, MediaController, HealthController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: deps.config },
         { provide: READ_MODELS, useValue: deps.queries },
@@ -42,6 +44,7 @@ export class GatewayModule {
         { provide: ConversationAccess, useValue: deps.access },
         { provide: PresenceReporter, useValue: deps.presence },
         { provide: HEALTH_DEPENDENCIES, useValue: deps.health },
+        { provide: MediaUploads, useValue: new MediaUploads(deps.config.mediaUrl) },
         { provide: APP_FILTER, useClass: RestExceptionFilter },
         WriteRequests,
         UserGuard,

@@ -1,12 +1,12 @@
-import { ErrorMessage, type MediaType, mediaTypeSchema } from '@chat/contracts';
-import { AccessTokens, MediaUrls, tokenFrom } from '@chat/runtime';
+import { ErrorMessage, type MediaType, type UploadedMedia, mediaTypeSchema } from '@chat/contracts';
+import { AccessTokens, MediaUrls, closeAfterAnswer, tokenFrom } from '@chat/runtime';
 import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import contentDisposition from 'content-disposition';
 import type { Request, Response } from 'express';
 import rangeParser from 'range-parser';
 import { servedInline, typeOfFormat } from './media-types';
 import type { MediaStorage } from './storage/media-storage';
-import { UploadError, type UploadedMedia, receiveUpload } from './upload/receive-upload';
+import { UploadError, receiveUpload } from './upload/receive-upload';
 
 export const MEDIA_DEPENDENCIES = Symbol('MediaDependencies');
 
@@ -17,9 +17,6 @@ export interface MediaDependencies {
   readonly maxBytes: number;
   readonly sniff: (head: Uint8Array) => Promise<string | undefined>;
 }
-
-/** How long the rest of a refused upload is read and thrown away before the socket is cut. */
-const DRAIN_MS = 5_000;
 
 /**
  * Uploads (`POST /api/media/upload`, the spec's shape) and the files they made
@@ -122,17 +119,8 @@ export class MediaController {
     }
   }
 
-  /**
-   * Answers a refused upload while its body may still be arriving. The body is read and
-   * dropped for a few seconds (a client that is still sending then sees the answer rather
-   * than a reset), then the connection is cut; it is never reused.
-   */
   private refuse(req: Request, res: Response, status: number, message: string): void {
-    if (!req.complete) {
-      res.setHeader('Connection', 'close');
-      req.resume();
-      setTimeout(() => req.socket.destroy(), DRAIN_MS).unref();
-    }
+    closeAfterAnswer(req, res);
     res.status(status).json({ success: false, message });
   }
 }

@@ -1,5 +1,6 @@
-import { type Dependency, type RunningInfrastructure, freePort, resolveInfrastructure } from '@chat/runtime';
+import { type Dependency, type RunningInfrastructure, resolveInfrastructure } from '@chat/runtime';
 import { ServiceProcess, type ServiceName } from '@chat/runtime/testing';
+import { rmSync } from 'node:fs';
 import { isolatedSystemEnv, waitUntilHealthy } from '../testing/chat-system';
 import type { Cleanup } from './cleanup';
 
@@ -26,6 +27,7 @@ export async function startChat(cleanup: Cleanup, log: (line: string) => void): 
   const infrastructure = await resolveInfrastructure({ profile: 'bench', dependencies, log: (line) => log(`[infra] ${line}`) });
   cleanup.add('the servers', () => infrastructure.stop());
   const env = await serviceEnv(infrastructure);
+  cleanup.add('the uploaded files', async () => rmSync(env.MEDIA_DIR as string, { recursive: true, force: true }));
   const services = new Map<ServiceName, ServiceProcess>();
   const start = async (name: ServiceName, extra: NodeJS.ProcessEnv = {}): Promise<void> => {
     const service = new ServiceProcess({ service: name, env: { ...env, ...extra }, startTimeoutMs: 90_000 });
@@ -34,8 +36,8 @@ export async function startChat(cleanup: Cleanup, log: (line: string) => void): 
     await service.start();
     log(`${name} ready (pid ${service.pid})`);
   };
-  await Promise.all([start('messaging'), start('projections'), start('presence')]);
-  const port = await freePort();
+  await Promise.all([start('messaging'), start('projections'), start('presence'), start('media')]);
+  const port = Number(env.PORT);
   await start('gateway', { PORT: String(port) });
   const gatewayUrl = `http://127.0.0.1:${port}`;
   await waitUntilHealthy(gatewayUrl, 90_000);

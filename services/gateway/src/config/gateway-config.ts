@@ -29,6 +29,8 @@ export interface GatewayConfig {
   readonly commandTimeoutMs: number;
   /** How often this gateway proves itself alive to presence (it counts as gone after four missed). */
   readonly presenceHeartbeatMs: number;
+  /** The media service, which uploads and file downloads are forwarded to. */
+  readonly mediaUrl: string;
   /** Health endpoints of the services behind this gateway, checked by GET /health. */
   readonly serviceHealthUrls: Readonly<Record<string, string>>;
 }
@@ -52,15 +54,18 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   }
   const port = int(env, 'PORT', 3100);
   const origins = env.ALLOWED_ORIGINS?.trim();
+  const mediaUrl = (env.MEDIA_URL?.trim() || `http://127.0.0.1:${int(env, 'MEDIA_PORT', 3104)}`).replace(/\/+$/, '');
   const serviceHealthUrls: Record<string, string> = {
     messaging: env.MESSAGING_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'MESSAGING_PORT', 3101)}/health`,
     projections: env.PROJECTIONS_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'PROJECTIONS_PORT', 3102)}/health`,
     presence: env.PRESENCE_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'PRESENCE_PORT', 3103)}/health`,
+    media: `${mediaUrl}/health`,
   };
   return {
     port,
     host: env.HOST?.trim() || undefined,
     jwtSecret,
+    mediaUrl,
     adminApiKey,
     gatewayId: env.GATEWAY_ID?.trim() || `gw-${hostname()}-${port}-${randomUUID().slice(0, 8)}`,
     allowedOrigins: !origins || origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),

@@ -1,5 +1,6 @@
 import {
   type ConversationView,
+  type GroupPhotoView,
   CommandType,
   ErrorMessage,
   type MessagesPageView,
@@ -11,11 +12,15 @@ import {
   messagesQuerySchema,
   parseWith,
   toObjectId,
+  uploadedMediaSchema,
 } from '@chat/contracts';
+import { closeAfterAnswer } from '@chat/runtime';
 import type { ReadModelQueries } from '@chat/projections/read-models';
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { ObjectId } from 'mongodb';
+import { MEDIA_UNAVAILABLE, refusalMessage } from '../media/media.controller';
+import { MediaUnavailableError, MediaUploads } from '../media/media-uploads';
 import { ChatGateway } from '../socket/chat.gateway';
 import { READ_MODELS } from './read-models.token';
 import { RestError } from './rest-errors';
@@ -31,6 +36,7 @@ export class ConversationsController {
     @Inject(READ_MODELS) private readonly queries: ReadModelQueries,
     private readonly writes: WriteRequests,
     private readonly chat: ChatGateway,
+    private readonly media: MediaUploads,
   ) {}
 
   /**
@@ -137,6 +143,57 @@ export class ConversationsController {
     );
     this.chat.evict(removed, conversationId);
     return { success: true, data: { conversationId, userId: removed } };
+  }
+
+  /**
+   * A new group photo: multipart field `media`, an image. Who may is checked before the upload
+   * is taken (no file is stored for a caller who may not set it); the image goes to the media
+   * service, its url through the write side (GroupPhotoUpdated, `group:photo:updated` to the
+   * room), and the answer waits until the read model shows it.
+   */
+  @Put(':id/photo')
+  async setPhoto(
+    @CurrentUser() caller: UserView,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<RestResponse<GroupPhotoView>> {
+    const conversationId = (await this.groupOfParticipant(id, caller._id))._id;
+    const answer = await this.media.forward(req, 'image').catch((err: unknown) => {
+      if (err instanceof MediaUnavailableError) throw new RestError(HttpStatus.SERVICE_UNAVAILABLE, MEDIA_UNAVAILABLE);
+      throw err;
+    });
+    closeAfterAnswer(req, res);
+    if (answer.status !== HttpStatus.CREATED) throw new RestError(answer.status, refusalMessage(answer.body));
+    const uploaded = parseWith(uploadedMediaSchema, (answer.body as { data?: unknown }).data);
+    if (!uploaded.success) throw new RestError(HttpStatus.BAD_GATEWAY, MEDIA_UNAVAILABLE);
+    const groupImage = uploaded.data.url;
+    await this.writes.run(caller._id, { type: CommandType.SetGroupPhoto, data: { conversationId, groupImage } });
+    await this.writes.readYourWrite(
+      () => this.queries.conversationForUser(conversationId, caller._id),
+      (found) => found.status !== 'ok' || found.conversation.groupImage === groupImage,
+    );
+    return { success: true, data: { groupImage } };
+  }
+
+  /** Removes the group photo: GroupPhotoRemoved, `group:photo:removed` to the room. */
+  @Delete(':id/photo')
+  async removePhoto(@CurrentUser() caller: UserView, @Param('id') id: string): Promise<RestResponse<GroupPhotoView>> {
+    const conversationId = (await this.groupOfParticipant(id, caller._id))._id;
+    await this.writes.run(caller._id, { type: CommandType.RemoveGroupPhoto, data: { conversationId } });
+    await this.writes.readYourWrite(
+      () => this.queries.conversationForUser(conversationId, caller._id),
+      (found) => found.status !== 'ok' || found.conversation.groupImage === null,
+    );
+    return { success: true, data: { groupImage: null } };
+  }
+
+  private async groupOfParticipant(id: string, userId: string): Promise<ConversationView> {
+    const conversationId = toObjectId(id);
+    if (conversationId === undefined) throw new RestError(HttpStatus.NOT_FOUND, ErrorMessage.ConversationNotFound);
+    const conversation = await this.forParticipant(conversationId, userId);
+    if (conversation.type !== 'group') throw new RestError(HttpStatus.BAD_REQUEST, ErrorMessage.NotAGroup);
+    return conversation;
   }
 
   private async existing(id: string): Promise<string> {

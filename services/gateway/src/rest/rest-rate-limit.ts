@@ -1,6 +1,6 @@
 import { ErrorMessage } from '@chat/contracts';
 import type { NextFunction, Request, Response } from 'express';
-import { AccessTokens, tokenFrom } from '@chat/runtime';
+import { AccessTokens, MEDIA_FILES_PATH, tokenFrom } from '@chat/runtime';
 import type { GatewayConfig } from '../config/gateway-config';
 import { tokenBucket } from '../config/token-bucket';
 import { adminKeyCheck } from './rest-auth';
@@ -17,6 +17,9 @@ export function restRateLimit(config: GatewayConfig): (req: Request, res: Respon
   const limiter = tokenBucket(config.restRequestsPerSecond, config.restRequestsBurst);
   return (req, res, next) => {
     if (req.path === '/health' || req.path === '/api/health' || req.path.startsWith('/socket.io')) return next();
+    // Files are fetched by <img> and <video> tags, many per screen and without a token;
+    // they are immutable and cached, and cost the gateway a stream, not a query.
+    if (req.path.startsWith(MEDIA_FILES_PATH) && (req.method === 'GET' || req.method === 'HEAD')) return next();
     // The identity service registering users holds the admin key and is not throttled; a
     // wrong key is throttled by address like any anonymous caller (no cheap key guessing).
     if (isAdmin(req.headers['x-admin-key'])) return next();

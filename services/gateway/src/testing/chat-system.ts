@@ -2,6 +2,9 @@ import type { ClientToServerEvents, ServerToClientEvents, UserView } from '@chat
 import { AccessTokens, DEV_JWT_SECRET, endpointsInEnv, freePort, toEndpoints } from '@chat/runtime';
 import { ServiceProcess, buildWorkspaces, waitFor } from '@chat/runtime/testing';
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ManagerOptions, type Socket, type SocketOptions, io } from 'socket.io-client';
 import { DEV_ADMIN_API_KEY } from '../config/gateway-config';
 
@@ -21,8 +24,16 @@ export async function isolatedSystemEnv(mongoUrl: string, label: string): Promis
   const run = `${label}_${randomUUID().slice(0, 8)}`;
   const database = new URL(mongoUrl);
   database.pathname = `/${run}`;
-  const [messagingPort, projectionsPort, presencePort] = [await freePort(), await freePort(), await freePort()];
+  const [messagingPort, projectionsPort, presencePort, mediaPort, gatewayPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   return {
+    // The first gateway's port: files are issued at its address.
+    PORT: String(gatewayPort),
     MONGODB_URL: database.toString(),
     MESSAGING_GROUP_ID: `messaging-${run}`,
     MESSAGING_PORT: String(messagingPort),
@@ -33,6 +44,10 @@ export async function isolatedSystemEnv(mongoUrl: string, label: string): Promis
     PRESENCE_HEALTH_URL: `http://127.0.0.1:${presencePort}/health`,
     PRESENCE_GROUP_ID: `presence-${run}`,
     PRESENCE_KEY_PREFIX: `presence-${run}:`,
+    MEDIA_PORT: String(mediaPort),
+    MEDIA_URL: `http://127.0.0.1:${mediaPort}`,
+    MEDIA_DIR: join(tmpdir(), `chat-media-${run}`),
+    MEDIA_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
     HOST: '127.0.0.1',
   };
 }
@@ -60,6 +75,7 @@ export class ChatSystem {
     readonly messaging: ServiceProcess,
     readonly projections: ServiceProcess,
     readonly presence: ServiceProcess,
+    readonly media: ServiceProcess,
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
@@ -89,10 +105,11 @@ export class ChatSystem {
       new ServiceProcess({ service: 'messaging', env }),
       new ServiceProcess({ service: 'projections', env, startTimeoutMs: 60_000 }),
       new ServiceProcess({ service: 'presence', env }),
+      new ServiceProcess({ service: 'media', env }),
       env,
     );
     try {
-      await Promise.all([system.messaging.start(), system.projections.start(), system.presence.start()]);
+      await Promise.all([system.messaging.start(), system.projections.start(), system.presence.start(), system.media.start()]);
       for (let i = 0; i < (options.gateways ?? 1); i++) await system.addGateway();
     } catch (err) {
       // Whatever did start must not outlive the failed start.
@@ -104,12 +121,18 @@ export class ChatSystem {
 
   /** Starts one more gateway on the same backend and waits until it is healthy. */
   async addGateway(): Promise<{ readonly url: string; readonly process: ServiceProcess }> {
-    const port = await freePort();
+    // The first on the port files are issued at (isolatedSystemEnv), the others anywhere.
+    const port = this.gateways.length === 0 ? Number(this.env.PORT) : await freePort();
     const gateway = { url: `http://127.0.0.1:${port}`, process: new ServiceProcess({ service: 'gateway', env: { ...this.env, PORT: String(port) } }) };
     this.gateways.push(gateway);
     await gateway.process.start();
     await waitUntilHealthy(gateway.url);
     return gateway;
+  }
+
+  /** Where the media service keeps this system's uploads (MEDIA_DIR). */
+  get mediaDir(): string {
+    return this.env.MEDIA_DIR as string;
   }
 
   get url(): string {
@@ -123,7 +146,9 @@ export class ChatSystem {
       this.messaging.stop(),
       this.projections.stop(),
       this.presence.stop(),
+      this.media.stop(),
     ]);
+    rmSync(this.env.MEDIA_DIR as string, { recursive: true, force: true });
   }
 
   async rest<T = unknown>(

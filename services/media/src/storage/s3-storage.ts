@@ -1,6 +1,7 @@
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, NotFound, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { StorageConfig } from '../media-config';
 import type { ByteRange, MediaStorage, OpenedFile, PendingFile, StoredFileMeta } from './media-storage';
 
@@ -11,6 +12,10 @@ type S3Config = Extract<StorageConfig, { kind: 's3' }>;
  * Upload (5 MiB parts, two in flight, so at most ~10 MiB of a file is in memory); S3 shows
  * an object only once the upload completes, and an aborted one has its parts deleted, so a
  * reader never sees part of a file. The display name rides along as object metadata.
+ *
+ * The Upload reads a body of its own that only `commit` ends: lib-storage completes the
+ * object (PutObject, or CompleteMultipartUpload) as soon as its body ends, so handing it the
+ * caller's sink would show the file once the bytes are in, before (or without) a commit.
  */
 export class S3Storage implements MediaStorage {
   private readonly client: S3Client;
@@ -24,13 +29,16 @@ export class S3Storage implements MediaStorage {
   }
 
   async create(fileName: string, meta: StoredFileMeta): Promise<PendingFile> {
+    // What the caller writes is piped on into `body`, which only commit ends.
     const sink = new PassThrough();
+    const body = new PassThrough();
+    sink.pipe(body, { end: false });
     const upload = new Upload({
       client: this.client,
       params: {
         Bucket: this.config.bucket,
         Key: this.keyOf(fileName),
-        Body: sink,
+        Body: body,
         // Object metadata travels as HTTP headers: ASCII only.
         Metadata: { filename: encodeURIComponent(meta.filename), 'uploaded-by': meta.uploadedBy },
       },
@@ -39,21 +47,31 @@ export class S3Storage implements MediaStorage {
       leavePartsOnError: false,
     });
     const done = upload.done();
-    // Observed by commit or abort; never an unhandled rejection in between.
-    done.catch(() => undefined);
     let settled = false;
+    // Observed by commit or abort; never an unhandled rejection in between. An upload that
+    // fails on its own (the store went away) stops reading: fail the sink too, or its writer
+    // (and a commit waiting for the sink to drain) would wait on it forever.
+    done.catch((err: unknown) => {
+      sink.destroy(err instanceof Error ? err : new Error(String(err)));
+    });
     return {
       sink,
       commit: async () => {
         if (settled) throw new Error('already committed or aborted');
         settled = true;
+        // Every byte written has been handed to the body; only now may the upload complete.
+        await finished(sink);
+        body.end();
         await done;
       },
       abort: async () => {
         if (settled) return;
         settled = true;
+        // A body that fails (rather than ends) makes lib-storage stop, wait for the parts in
+        // flight and abort the multipart upload (AbortMultipartUpload) before done settles:
+        // once that has happened nothing is left, and nothing can complete later.
+        body.destroy(new Error('upload aborted'));
         sink.destroy();
-        await upload.abort().catch(() => undefined);
         await done.catch(() => undefined);
       },
     };

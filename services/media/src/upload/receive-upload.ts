@@ -1,3 +1,4 @@
+import type { UploadedMedia } from '@chat/contracts';
 import type { MediaUrls } from '@chat/runtime';
 import busboy from 'busboy';
 import type { IncomingMessage } from 'node:http';
@@ -55,15 +56,6 @@ export interface UploadOptions {
   readonly kinds?: readonly AcceptedType['kind'][];
   /** Judges a file's type from its first bytes (the file-type library; loaded as ESM). */
   readonly sniff: (head: Uint8Array) => Promise<string | undefined>;
-}
-
-/** The spec's upload response `data`. */
-export interface UploadedMedia {
-  readonly url: string;
-  readonly type: AcceptedType['kind'];
-  readonly format: string;
-  readonly fileSize: number;
-  readonly filename: string;
 }
 
 /**
