@@ -51,15 +51,32 @@ install_kafka() {
 }
 
 install_ferretdb() {
-  # The build is keyed by the launcher's sources, so a change to them rebuilds it.
+  # The build is keyed by the launcher's sources and our patches, so a change to them rebuilds it.
   local key
-  key="$(cat "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" "$here/ferretdb/main.go" | sha256sum | cut -c1-12)"
+  key="$(cat "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" "$here/ferretdb/main.go" "$here"/ferretdb/patches/*.patch | sha256sum | cut -c1-12)"
   local dir="$cache/ferretdb-$key"
   if [ ! -x "$dir/ferretdb" ]; then
     need go "FerretDB is built with Go from the Go module proxy"
-    log "building FerretDB (go install) into $dir"
-    mkdir -p "$dir"
-    (cd "$here/ferretdb" && GOBIN="$dir" GOFLAGS=-mod=readonly go install .) >&2
+    need patch "FerretDB's source is patched before it is built (deploy/local/ferretdb/patches)"
+    log "building FerretDB (go install, patched: $(cd "$here/ferretdb/patches" && echo *.patch)) into $dir"
+    rm -rf "$dir" && mkdir -p "$dir"
+    # FerretDB's source as the module proxy serves it (checked against go.sum), our patches on
+    # top, and the launcher built against that copy through a replace directive.
+    local module
+    module="$(cd "$here/ferretdb" && GOFLAGS=-mod=readonly go mod download -json github.com/FerretDB/FerretDB | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [ -d "$module" ] || die "could not download FerretDB's module source"
+    cp -R "$module" "$dir/ferretdb-src" && chmod -R u+w "$dir/ferretdb-src"
+    local patch_file
+    for patch_file in "$here"/ferretdb/patches/*.patch; do
+      patch --batch --forward -s -p1 -d "$dir/ferretdb-src" <"$patch_file" || die "patch $(basename "$patch_file") did not apply"
+    done
+    mkdir -p "$dir/launcher"
+    cp "$here/ferretdb/go.mod" "$here/ferretdb/go.sum" "$here/ferretdb/main.go" "$dir/launcher/"
+    (
+      cd "$dir/launcher"
+      go mod edit -replace "github.com/FerretDB/FerretDB=$dir/ferretdb-src"
+      GOBIN="$dir" GOFLAGS=-mod=mod go install .
+    ) >&2
   fi
   echo "FERRETDB_BIN=$dir/ferretdb"
 }

@@ -1,5 +1,5 @@
 import { ErrorMessage, type MediaType, type UploadedMedia, mediaTypeSchema } from '@chat/contracts';
-import { AccessTokens, MediaUrls, closeAfterAnswer, tokenFrom } from '@chat/runtime';
+import { AccessTokens, MediaUrls, discardRefusedBody, tokenFrom } from '@chat/runtime';
 import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import contentDisposition from 'content-disposition';
 import type { Request, Response } from 'express';
@@ -60,10 +60,6 @@ export class MediaController {
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
     res.setHeader('ETag', etag);
     res.setHeader('Accept-Ranges', 'bytes');
-    if (req.headers['if-none-match'] === etag) {
-      res.status(304).end();
-      return;
-    }
     let status = 200;
     let range: { start: number; end: number } | undefined;
     const opened = await this.deps.storage.open(name, (size) => {
@@ -82,6 +78,11 @@ export class MediaController {
     });
     if (opened === undefined) {
       res.status(404).json({ success: false, message: ErrorMessage.NotFound });
+      return;
+    }
+    if (req.headers['if-none-match'] === etag) {
+      opened.body.destroy();
+      res.status(304).end();
       return;
     }
     if (status === 416) {
@@ -120,7 +121,7 @@ export class MediaController {
   }
 
   private refuse(req: Request, res: Response, status: number, message: string): void {
-    closeAfterAnswer(req, res);
+    discardRefusedBody(req);
     res.status(status).json({ success: false, message });
   }
 }

@@ -1,5 +1,5 @@
 import { ErrorMessage } from '@chat/contracts';
-import { closeAfterAnswer } from '@chat/runtime';
+import { discardRefusedBody } from '@chat/runtime';
 import { Controller, Get, Inject, Logger, Next, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
@@ -49,7 +49,7 @@ export class MediaController {
       if (err instanceof MediaUnavailableError) throw new RestError(503, MEDIA_UNAVAILABLE);
       throw err;
     });
-    closeAfterAnswer(req, res);
+    discardRefusedBody(req);
     res.status(answer.status).json(answer.body);
   }
 

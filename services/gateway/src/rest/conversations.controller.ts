@@ -14,7 +14,7 @@ import {
   toObjectId,
   uploadedMediaSchema,
 } from '@chat/contracts';
-import { closeAfterAnswer } from '@chat/runtime';
+import { discardRefusedBody } from '@chat/runtime';
 import type { ReadModelQueries } from '@chat/projections/read-models';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
@@ -163,7 +163,7 @@ export class ConversationsController {
       if (err instanceof MediaUnavailableError) throw new RestError(HttpStatus.SERVICE_UNAVAILABLE, MEDIA_UNAVAILABLE);
       throw err;
     });
-    closeAfterAnswer(req, res);
+    discardRefusedBody(req);
     if (answer.status !== HttpStatus.CREATED) throw new RestError(answer.status, refusalMessage(answer.body));
     const uploaded = parseWith(uploadedMediaSchema, (answer.body as { data?: unknown }).data);
     if (!uploaded.success) throw new RestError(HttpStatus.BAD_GATEWAY, MEDIA_UNAVAILABLE);

@@ -77,6 +77,8 @@ export function receiveUpload(req: IncomingMessage, options: UploadOptions): Pro
   try {
     parser = busboy({
       headers: req.headers,
+      // Browsers and fetch send file names as raw UTF-8; busboy's default would read latin1.
+      defParamCharset: 'utf8',
       // busboy marks a file truncated once it reaches the limit, even when nothing follows:
       // one byte more lets a file of exactly maxBytes through and still stops maxBytes + 1.
       limits: { files: 1, fileSize: options.maxBytes + 1, fields: 20, fieldSize: 64 * 1024, parts: 40, headerPairs: 50 },
