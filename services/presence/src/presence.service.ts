@@ -8,7 +8,7 @@ import {
   notificationPartitionKey,
   userRoom,
 } from '@chat/contracts';
-import type { ReadModelQueries } from '@chat/projections/read-models';
+import { ParticipantLists, type ReadModelQueries } from '@chat/projections/read-models';
 import { type BatchingProducer, commandMessage } from '@chat/runtime';
 import { randomUUID } from 'node:crypto';
 import type { PresenceStore } from './presence-store';
@@ -34,8 +34,16 @@ export interface PresenceOptions {
  */
 export class PresenceService {
   private readonly startedAt = Date.now();
+  /**
+   * Every new message asks who else is in its conversation; a member list a second old is
+   * good enough to decide whether someone online received it, and saves the read store a
+   * lookup per message.
+   */
+  private readonly participants: ParticipantLists;
 
-  constructor(private readonly options: PresenceOptions) {}
+  constructor(private readonly options: PresenceOptions) {
+    this.participants = new ParticipantLists(options.queries, 1_000);
+  }
 
   async report(report: PresenceReport): Promise<void> {
     const { store, graceMs, defaultGatewayTtlMs } = this.options;
@@ -61,7 +69,7 @@ export class PresenceService {
 
   /** A new message: delivered at once if a recipient is online. */
   async messageSent(conversationId: string, messageId: string, senderId: string): Promise<void> {
-    const participants = (await this.options.queries.participantsOf(conversationId)) ?? [];
+    const participants = (await this.participants.of(conversationId)) ?? [];
     const recipients = participants.filter((userId) => userId !== senderId);
     const online = await this.options.store.hasSockets(recipients);
     const recipientId = recipients.find((_, index) => online[index]);

@@ -439,30 +439,40 @@ function planFerretDb(ctx: PlanContext): ServerPlan {
   const mongoPort = port(ctx, 'mongodb');
   // FerretDB v1 has no retryable writes; telling the driver up front avoids a failed first write.
   const address = `mongodb://127.0.0.1:${mongoPort}/chat?retryWrites=false&directConnection=true`;
-  // SQLite by default. Its `_id` index is built on an expression its own queries never use,
-  // so every lookup and replace scans the collection (2 ms at 1,000 documents, 26 ms at
-  // 20,000: the read side slows as it grows). The PostgreSQL backend uses its primary key,
-  // but hung the projections' storage tests here (FerretDB's connections left idle, every
-  // query waiting), so it is opt-in: LOCAL_FERRETDB_HANDLER=postgresql.
+  // SQLite by default, with our patch that lets lookups by _id use the _id index (see
+  // deploy/local/ferretdb/patches). WAL with synchronous=NORMAL: a commit is not fsynced on its
+  // own but with the next WAL checkpoint, the way MongoDB journals every 100 ms rather than
+  // per write; a crash of the machine can lose the last commits, never consistency, and the
+  // read models rebuild from the event store anyway. Tests: no syncing at all. The PostgreSQL
+  // backend hung the projections' storage tests here (FerretDB's connections left idle,
+  // every query waiting), so it is opt-in: LOCAL_FERRETDB_HANDLER=postgresql.
   const pgPort = ctx.ports.postgres;
   const handler = process.env.LOCAL_FERRETDB_HANDLER?.trim() || 'sqlite';
   if (handler !== 'sqlite' && handler !== 'postgresql') throw new Error(`LOCAL_FERRETDB_HANDLER must be sqlite or postgresql, got '${handler}'`);
   if (handler === 'postgresql' && pgPort === undefined) throw new Error('LOCAL_FERRETDB_HANDLER=postgresql needs the local PostgreSQL');
   const backend =
     handler === 'sqlite'
-      ? ['-handler', 'sqlite', '-sqlite-url', `file:${dir}/`]
+      ? ['-handler', 'sqlite', '-sqlite-url', `file:${dir}/?_pragma=synchronous(${ctx.profile === 'test' ? 'off' : 'normal'})`]
       : ['-handler', 'postgresql', '-postgresql-url', `postgres://postgres@127.0.0.1:${pgPort}/${FERRETDB_DATABASE}`];
   return {
     name: 'ferretdb',
     dependency: 'mongodb',
     command: required(ctx.installed, 'FERRETDB_BIN'),
-    args: ['-listen', `127.0.0.1:${mongoPort}`, ...backend, '-log-level', 'error'],
+    // LOCAL_FERRETDB_DEBUG_ADDR (e.g. 127.0.0.1:6060): FerretDB's Go profiles, for finding
+    // where the read side's time goes (`go tool pprof http://…/debug/pprof/profile`).
+    // LOCAL_FERRETDB_LOG_LEVEL=debug logs every command it is sent (into ferretdb.log).
+    args: ['-listen', `127.0.0.1:${mongoPort}`, ...backend, '-log-level', process.env.LOCAL_FERRETDB_LOG_LEVEL?.trim() || 'error', ...debugAddress()],
     stopSignal: 'SIGTERM',
     logFile: join(ctx.logDir, 'ferretdb.log'),
     marker: dir,
     probeAddress: address,
     address,
   };
+}
+
+function debugAddress(): string[] {
+  const address = process.env.LOCAL_FERRETDB_DEBUG_ADDR?.trim();
+  return address ? ['-debug-addr', address] : [];
 }
 
 function planRedis(ctx: PlanContext): ServerPlan {

@@ -7,3 +7,4 @@ export {
   type ConversationLookup, type MessagesPageOptions, ReadModelQueries, type ReadModelQueriesOptions,
   type UndeliveredMessages,
 } from './queries';
+export { ParticipantLists } from './participant-lists';
