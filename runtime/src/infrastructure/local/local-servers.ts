@@ -168,7 +168,8 @@ export async function startLocalServers(options: LocalServersOptions): Promise<L
 
   const stop = async (): Promise<void> => {
     await stopSupervisor(supervisor, supervisorExit, stateFile);
-    if (isEphemeral(options.profile)) rmSync(dataDir, { recursive: true, force: true });
+    // Retries: a file a just-killed server wrote last can still appear while the folder goes.
+    if (isEphemeral(options.profile)) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   };
 
   const started = Date.now();
@@ -534,10 +535,17 @@ async function stopSupervisor(supervisor: ChildProcess, exited: Promise<void>, s
     await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 30_000)))]);
     clearTimeout(timer);
   }
-  // Belt and braces: whatever the supervisor could not stop, we kill by process group.
+  // Belt and braces: whatever the supervisor could not stop, we kill by process group, and
+  // wait until it is gone: a server still dying can write into the folder being removed.
+  const killed: number[] = [];
   for (const server of readState(stateFile)?.servers ?? []) {
-    if (server.pid && isAlive(server.pid)) killGroup(server.pid, 'SIGKILL');
+    if (server.pid && isAlive(server.pid)) {
+      killGroup(server.pid, 'SIGKILL');
+      killed.push(server.pid);
+    }
   }
+  const deadline = Date.now() + 10_000;
+  while (killed.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /**
