@@ -15,3 +15,4 @@ export * from './redis/redis-outages';
 export * from './auth/access-tokens';
 export * from './media/media-urls';
 export * from './http/refused-body';
+export * from './mongo/read-store-client';

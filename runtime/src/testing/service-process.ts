@@ -73,8 +73,16 @@ export class ServiceProcess {
     });
     this.child = child;
     const from = this.output.length;
-    child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
+    // CHAT_SERVICE_OUTPUT=1 shows the services' own lines as they come (diagnosing a test or a benchmark).
+    const echo = process.env.CHAT_SERVICE_OUTPUT === '1' ? (chunk: Buffer) => process.stderr.write(chunk) : () => undefined;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      echo(chunk);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      echo(chunk);
+    });
     let exited: string | undefined;
     child.once('exit', (code, signal) => (exited = `code ${code}, signal ${signal}`));
     try {

@@ -1,14 +1,12 @@
 import 'reflect-metadata';
 import { Topic } from '@chat/contracts';
 import { ReadModelQueries } from '@chat/projections/read-models';
-import { createKafka, endpointsInEnv, ensureTopics, reportRedisOutages, toEndpoints } from '@chat/runtime';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
 import { once } from 'node:events';
-import { AccessTokens } from '@chat/runtime';
+import { AccessTokens, createKafka, endpointsInEnv, ensureTopics, readStoreClient, reportRedisOutages, toEndpoints } from '@chat/runtime';
 import { Authenticator } from './auth/authenticator';
 import { CommandBus } from './commands/command-bus';
 import { loadGatewayConfig } from './config/gateway-config';
@@ -28,7 +26,7 @@ async function bootstrap(): Promise<void> {
   const endpoints = toEndpoints(endpointsInEnv());
 
   // FerretDB v1 has no retryable writes; the gateway only reads, but one client setting for all.
-  const mongo = new MongoClient(endpoints.mongoUrl, { retryWrites: false });
+  const mongo = readStoreClient(endpoints.mongoUrl, 'gateway', log);
   await mongo.connect();
   const queries = new ReadModelQueries(mongo.db());
   const redis = {

@@ -10,9 +10,9 @@ import {
   reportRedisOutages,
   serveHealth,
   toEndpoints,
+  readStoreClient,
 } from '@chat/runtime';
 import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { PresenceService } from './presence.service';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const instanceId = `presence-${randomUUID().slice(0, 8)}`;
   const redis = new Redis(endpoints.redisUrl, { maxRetriesPerRequest: 3 });
   reportRedisOutages(redis, 'presence', log);
-  const mongo = new MongoClient(endpoints.mongoUrl, { retryWrites: false });
+  const mongo = readStoreClient(endpoints.mongoUrl, 'presence', log);
   await mongo.connect();
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: instanceId });
   await ensureTopics(kafka, [Topic.Presence, Topic.Notifications, Topic.Commands]);
@@ -104,6 +104,8 @@ async function main(): Promise<void> {
     clearInterval(sweeper);
     health.close();
     await Promise.allSettled([reports.stop(), messages.stop()]);
+    // Announcements and deliveries under way go out first, if they can within a few seconds.
+    await Promise.race([service.drain(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     await producer.disconnect().catch(() => undefined);
     redis.disconnect();
     await mongo.close();

@@ -9,6 +9,7 @@ import {
   userRoom,
 } from '@chat/contracts';
 import { ParticipantLists, type ReadModelQueries } from '@chat/projections/read-models';
+import { FollowUps } from './follow-ups';
 import { type BatchingProducer, commandMessage } from '@chat/runtime';
 import { randomUUID } from 'node:crypto';
 import type { PresenceStore } from './presence-store';
@@ -41,8 +42,16 @@ export class PresenceService {
    */
   private readonly participants: ParticipantLists;
 
+  private readonly followUps: FollowUps;
+
   constructor(private readonly options: PresenceOptions) {
     this.participants = new ParticipantLists(options.queries, 1_000);
+    this.followUps = new FollowUps(8, (err) => options.log(`follow-up failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  /** Waits for the announcements and deliveries under way (a clean stop). */
+  async drain(): Promise<void> {
+    await this.followUps.drain();
   }
 
   async report(report: PresenceReport): Promise<void> {
@@ -55,9 +64,10 @@ export class PresenceService {
         const transition = await store.connect(report.userId, report.gatewayId, report.socketId, defaultGatewayTtlMs);
         if (transition > 0) {
           // The transition is taken in Redis already: a redelivered report would not find it
-          // again, so its consequences are retried here until they go out.
-          await this.persist(`announcing ${report.userId} online`, () => this.announce(report.userId, ServerEvent.UserOnline, transition));
-          await this.persist(`delivering to ${report.userId}`, () => this.deliverPending(report.userId));
+          // again, so its consequences are retried until they go out, off the reports' path.
+          const { userId } = report;
+          this.followUps.add(userId, () => this.persist(`announcing ${userId} online`, () => this.announce(userId, ServerEvent.UserOnline, transition)));
+          this.followUps.add(userId, () => this.persist(`delivering to ${userId}`, () => this.deliverPending(userId)));
         }
         return;
       }
@@ -94,7 +104,9 @@ export class PresenceService {
     }
     for (const userId of await store.dueOffline()) {
       const transition = await store.goOffline(userId);
-      if (transition > 0) await this.persist(`announcing ${userId} offline`, () => this.announce(userId, ServerEvent.UserOffline, transition));
+      if (transition > 0) {
+        this.followUps.add(userId, () => this.persist(`announcing ${userId} offline`, () => this.announce(userId, ServerEvent.UserOffline, transition)));
+      }
     }
   }
 

@@ -6,8 +6,8 @@ import {
   ensureTopics,
   reliableProducerConfig,
   toEndpoints,
+  readStoreClient,
 } from '@chat/runtime';
-import { MongoClient } from 'mongodb';
 import { BatchApplier } from './read-models/batch-applier';
 import { MongoReadModelStorage } from './read-models/mongo-read-model-storage';
 import { startHealthServer } from './worker/health-server';
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const endpoints = toEndpoints(endpointsInEnv());
   const store = await createEventStore(endpoints);
   // FerretDB v1 has no retryable writes; the URL may say so already, the client must too.
-  const mongo = new MongoClient(endpoints.mongoUrl, { retryWrites: false });
+  const mongo = readStoreClient(endpoints.mongoUrl, 'projections', log);
   await mongo.connect();
   const db = mongo.db();
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'projections' });
