@@ -156,7 +156,6 @@ export class ConversationsController {
     @CurrentUser() caller: UserView,
     @Param('id') id: string,
     @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
   ): Promise<RestResponse<GroupPhotoView>> {
     const conversationId = (await this.groupOfParticipant(id, caller._id))._id;
     const answer = await this.media.forward(req, 'image').catch((err: unknown) => {
