@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { gatewayIdSchema, socketIdSchema } from './metadata';
+import { gatewayIdSchema, socketIdSchema, traceContextFields } from './metadata';
 import { guarded, parseWith, ParseResult } from './parsing';
 import { ServerEvent, ServerEventName, serverEventSchemas } from './socket-events';
 import { roomSchema } from './topics';
@@ -28,6 +28,8 @@ function notification<E extends ServerEventName>(event: E) {
      * so a gateway drops a copy that a restarted worker published again.
      */
     dedupeKey: z.string().min(1).max(120).optional(),
+    /** The trace the change belongs to (that of the client event or request that caused it). */
+    ...traceContextFields,
   });
 }
 

@@ -16,3 +16,4 @@ export * from './auth/access-tokens';
 export * from './media/media-urls';
 export * from './http/refused-body';
 export * from './mongo/read-store-client';
+export * from './telemetry/tracing';

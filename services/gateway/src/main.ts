@@ -1,3 +1,5 @@
+// First: the tracing instrumentations patch libraries as they load.
+import { shutdownTelemetry } from '@chat/runtime/telemetry';
 import 'reflect-metadata';
 import { Topic } from '@chat/contracts';
 import { ReadModelQueries } from '@chat/projections/read-models';
@@ -87,6 +89,7 @@ async function bootstrap(): Promise<void> {
     redis.pub.disconnect();
     redis.sub.disconnect();
     await mongo.close();
+    await shutdownTelemetry();
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));

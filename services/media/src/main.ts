@@ -1,3 +1,5 @@
+// First: the tracing instrumentations patch libraries as they load.
+import { TelemetryShutdown } from '@chat/runtime/telemetry';
 import 'reflect-metadata';
 import { AccessTokens, jwtSecretFromEnv, mediaUrlsFromEnv } from '@chat/runtime';
 import { Logger, Module } from '@nestjs/common';
@@ -22,7 +24,7 @@ async function bootstrap(): Promise<void> {
     sniff: async (head) => (await fileTypeFromBuffer(head))?.mime,
   };
 
-  @Module({ controllers: [MediaController], providers: [{ provide: MEDIA_DEPENDENCIES, useValue: deps }] })
+  @Module({ controllers: [MediaController], providers: [{ provide: MEDIA_DEPENDENCIES, useValue: deps }, TelemetryShutdown] })
   class MediaModule {}
 
   // No body parser: uploads are read as streams, by the upload handler alone.

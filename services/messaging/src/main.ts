@@ -1,3 +1,5 @@
+// First: the tracing instrumentations patch libraries as they load.
+import '@chat/runtime/telemetry';
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';

@@ -1,5 +1,6 @@
 import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { createEventStore, type EventStore, type Endpoints } from '@chat/runtime';
+import { TelemetryShutdown } from '@chat/runtime/telemetry';
 import { CommandHandler } from './command-handling/command-handler';
 import { COMMAND_HANDLER, CommandProcessor } from './commands/command-processor';
 import { CommandsController } from './commands/commands.controller';
@@ -35,6 +36,7 @@ export class MessagingModule {
         },
         CommandProcessor,
         EventStoreLifecycle,
+        TelemetryShutdown,
       ],
     };
   }

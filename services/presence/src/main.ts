@@ -1,3 +1,5 @@
+// First: the tracing instrumentations patch libraries as they load.
+import { shutdownTelemetry } from '@chat/runtime/telemetry';
 import { ServerEvent, Topic, parseNotification, parsePresenceReport } from '@chat/contracts';
 import { ReadModelQueries } from '@chat/projections/read-models';
 import {
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
     await producer.disconnect().catch(() => undefined);
     redis.disconnect();
     await mongo.close();
+    await shutdownTelemetry();
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));

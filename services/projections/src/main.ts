@@ -1,3 +1,5 @@
+// First: the tracing instrumentations patch libraries as they load.
+import { shutdownTelemetry } from '@chat/runtime/telemetry';
 import { Topic } from '@chat/contracts';
 import {
   createEventStore,
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
     await producer.disconnect();
     await mongo.close();
     await store.close();
+    await shutdownTelemetry();
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));

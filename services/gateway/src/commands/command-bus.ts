@@ -5,7 +5,7 @@ import {
   Topic,
   parseCommandResult,
 } from '@chat/contracts';
-import { BatchingProducer, JsonTopicConsumer, commandMessage, reliableProducerConfig } from '@chat/runtime';
+import { BatchingProducer, JsonTopicConsumer, activeTraceContext, commandMessage, reliableProducerConfig } from '@chat/runtime';
 import type { Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 
@@ -66,8 +66,10 @@ export class CommandBus {
   }
 
   /** Every field of the metadata but the caller's own is filled in here. */
+  /** The caller's envelope, this gateway, and the trace context of the span the command is sent in. */
   metadata(envelope: CommandEnvelope): CommandMetadata {
     return {
+      ...activeTraceContext(),
       ...envelope,
       gatewayId: this.gatewayId,
       correlationId: randomUUID(),

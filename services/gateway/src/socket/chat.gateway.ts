@@ -25,6 +25,7 @@ import {
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
+import { SpanKind, inSpan, startSpan } from '@chat/runtime';
 import { ObjectId } from 'mongodb';
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import { randomUUID } from 'node:crypto';
@@ -120,6 +121,16 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
   /** Emits what the read side (or presence) asked for, to this gateway's own sockets. */
   deliver(notification: GatewayNotification): void {
     const { target } = notification;
+    // The last hop of the trace the notification brought (the client event's, through the write side and projections).
+    const { span } = startSpan(`emit ${notification.event}`, { kind: SpanKind.PRODUCER, parent: notification });
+    try {
+      this.emitLocally(notification, target);
+    } finally {
+      span.end();
+    }
+  }
+
+  private emitLocally(notification: GatewayNotification, target: GatewayNotification['target']): void {
     // The notification schema pairs each event with its own payload; TypeScript cannot carry
     // that pairing through a union into Socket.IO's typed emit.
     const emit = (operator: unknown): void => {
@@ -181,7 +192,13 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
           return fail(failure);
         }
       };
-      void run().then(answer);
+      // One span per client event: the root of the trace that follows it through Kafka, the
+      // write side, the projections and back (commands take its context along).
+      void inSpan(`socket ${event}`, { kind: SpanKind.SERVER, attributes: { 'chat.user_id': socket.data.userId, 'chat.socket_id': socket.id } }, async (span) => {
+        const outcome = await run();
+        if (!outcome.ok) span.setAttribute('chat.error', outcome.message);
+        return outcome;
+      }).then(answer);
     });
   }
 

@@ -11,7 +11,7 @@ import {
   commandTypeSchema,
   parseCommand,
 } from '@chat/contracts';
-import { BatchingProducer, createKafka, ensureTopics, latencyConsumerConfig, reliableProducerConfig } from '@chat/runtime';
+import { BatchingProducer, SpanKind, createKafka, ensureTopics, latencyConsumerConfig, reliableProducerConfig, startSpan, withActiveSpan } from '@chat/runtime';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Outcome } from '../command-handling/command-handler';
@@ -170,8 +170,36 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
     await heartbeat();
   }
 
-  /** Outcomes for the group, in order; a command that could not be handled is undefined. */
+  /**
+   * Outcomes for the group, in order; a command that could not be handled is undefined.
+   *
+   * Each command gets a span in the trace it brought (the gateway's); its events carry that
+   * span's context on (event metadata), so the projections and the push back to the client
+   * continue the same trace. The group is decided and appended at once, in the first span.
+   */
   private async handleGroup(
+    untraced: readonly Parsed[],
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+    deadLetters: DeadLetter[],
+  ): Promise<(Outcome | undefined)[]> {
+    const spans = untraced.map(({ command }) =>
+      startSpan(`handle ${command.type}`, {
+        kind: SpanKind.CONSUMER,
+        parent: command.metadata,
+        attributes: { 'chat.command_id': command.commandId, 'chat.stream': routeOf(command).streamName },
+      }),
+    );
+    const group = untraced.map((item, i) => ({ ...item, command: { ...item.command, metadata: { ...item.command.metadata, ...spans[i]?.traceContext } } as Command }));
+    const [first] = spans;
+    try {
+      return await (first ? withActiveSpan(first.span, () => this.handleGroupTraced(group, heartbeat, isRunning, deadLetters)) : this.handleGroupTraced(group, heartbeat, isRunning, deadLetters));
+    } finally {
+      for (const { span } of spans) span.end();
+    }
+  }
+
+  private async handleGroupTraced(
     group: readonly Parsed[],
     heartbeat: () => Promise<void>,
     isRunning: () => boolean,

@@ -19,6 +19,13 @@ import type { ProjectedEvent } from './read-model-documents';
  * may notify fewer messages than the first plan did, and each must keep its key.
  */
 export function notificationsFor(projected: ProjectedEvent, changes: EventChanges): GatewayNotification[] {
+  // Each notification continues the trace of the event it comes from.
+  const { traceparent, tracestate } = projected.metadata;
+  const trace = { ...(traceparent === undefined ? {} : { traceparent }), ...(tracestate === undefined ? {} : { tracestate }) };
+  return notificationsOf(projected, changes).map((notification) => ({ ...notification, ...trace }));
+}
+
+function notificationsOf(projected: ProjectedEvent, changes: EventChanges): GatewayNotification[] {
   const { effect } = changes;
   if (!effect) return [];
   const dedupe = (event: ServerEventName, messageId?: string): string =>

@@ -6,7 +6,9 @@ import {
   type Subscription,
   comparePositions,
   formatPosition,
+  SpanKind,
   startOfAll,
+  startSpan,
 } from '@chat/runtime';
 import type { NotificationOutbox } from './notification-outbox';
 import type { NotificationPublisher } from './notification-publisher';
@@ -186,7 +188,21 @@ export class ProjectionWorker {
   }
 
   private async apply(events: readonly RecordedEvent[]): Promise<void> {
-    const fresh = this.checkpoint ? events.filter((e) => comparePositions(e.position, this.checkpoint as GlobalPosition) > 0) : events;
+    const untraced = this.checkpoint ? events.filter((e) => comparePositions(e.position, this.checkpoint as GlobalPosition) > 0) : events;
+    if (untraced.length === 0) return;
+    // A span per event, in the trace the event brought (the write side's), lasting until its
+    // batch is written and published; the notifications it causes carry that span on.
+    const spans = untraced.map((event) =>
+      startSpan(`project ${event.type}`, { kind: SpanKind.CONSUMER, parent: event.metadata, attributes: { 'chat.event_id': event.id, 'chat.stream': event.streamName } }),
+    );
+    try {
+      await this.applyTraced(untraced.map((event, i) => ({ ...event, metadata: { ...event.metadata, ...spans[i]?.traceContext } })));
+    } finally {
+      for (const { span } of spans) span.end();
+    }
+  }
+
+  private async applyTraced(fresh: readonly RecordedEvent[]): Promise<void> {
     const last = fresh[fresh.length - 1];
     if (!last) return;
     const plan = await this.options.applier.plan(fresh);
