@@ -1,6 +1,6 @@
 import { ErrorMessage, type UserView } from '@chat/contracts';
 import type { ReadModelQueries } from '@chat/projections/read-models';
-import { AccessTokens, tokenFrom } from '@chat/runtime';
+import { AccessTokens, type TokenCheck, tokenFrom } from '@chat/runtime';
 
 export type Authentication = { readonly ok: true; readonly user: UserView } | { readonly ok: false; readonly message: string };
 
@@ -19,8 +19,9 @@ export class Authenticator {
     private readonly maxKnown = 50_000,
   ) {}
 
-  async authenticate(authToken: unknown, authorization: unknown): Promise<Authentication> {
-    const check = this.tokens.verify(tokenFrom(authToken, authorization));
+  /** `verified`: the same credentials' token check, when the request was checked already (REST rate limit). */
+  async authenticate(authToken: unknown, authorization: unknown, verified?: TokenCheck): Promise<Authentication> {
+    const check = verified ?? this.tokens.verify(tokenFrom(authToken, authorization));
     if (!check.ok) return check;
     const cached = this.known.get(check.userId);
     if (cached) return { ok: true, user: cached };

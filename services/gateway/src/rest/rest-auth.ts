@@ -5,8 +5,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { Authenticator } from '../auth/authenticator';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { RestError } from './rest-errors';
+import type { TokenCheckedRequest } from './rest-rate-limit';
 
-type AuthenticatedRequest = Request & { user?: UserView };
+type AuthenticatedRequest = TokenCheckedRequest & { user?: UserView };
 
 /** `Authorization: Bearer <jwt>` for a registered user; 401 with the socket's wording otherwise. */
 @Injectable()
@@ -15,7 +16,7 @@ export class UserGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const result = await this.authenticator.authenticate(undefined, request.headers.authorization);
+    const result = await this.authenticator.authenticate(undefined, request.headers.authorization, request.tokenCheck);
     if (!result.ok) throw new RestError(HttpStatus.UNAUTHORIZED, result.message);
     request.user = result.user;
     return true;

@@ -1,9 +1,12 @@
 import { ErrorMessage } from '@chat/contracts';
 import type { NextFunction, Request, Response } from 'express';
-import { AccessTokens, MEDIA_FILES_PATH, tokenFrom } from '@chat/runtime';
+import { AccessTokens, MEDIA_FILES_PATH, type TokenCheck, tokenFrom } from '@chat/runtime';
 import type { GatewayConfig } from '../config/gateway-config';
 import { tokenBucket } from '../config/token-bucket';
 import { adminKeyCheck } from './rest-auth';
+
+/** A request whose `Authorization` token the rate limit has verified already. */
+export type TokenCheckedRequest = Request & { tokenCheck?: TokenCheck };
 
 /**
  * 429 for a caller over its budget: `burst` requests at once, `perSecond` on average. A
@@ -24,6 +27,8 @@ export function restRateLimit(config: GatewayConfig): (req: Request, res: Respon
     // wrong key is throttled by address like any anonymous caller (no cheap key guessing).
     if (isAdmin(req.headers['x-admin-key'])) return next();
     const check = tokens.verify(tokenFrom(undefined, req.headers.authorization));
+    // The user guard, if the route has one, takes this check instead of verifying again.
+    (req as TokenCheckedRequest).tokenCheck = check;
     const caller = check.ok ? `user:${check.userId}` : `address:${req.ip ?? 'unknown'}`;
     limiter.consume(caller).then(
       () => next(),
