@@ -22,8 +22,9 @@ const DELETE_CHUNK = 10_000;
  * the end. A document that changes after it was written (only possible for events the
  * first pass did not see)
  * is rewritten at the end by deleting and inserting it again, one `_id $in` delete per
- * collection: FerretDB v1 finds no document by `_id` through an index, so replacing
- * documents one by one would scan the collection once each.
+ * collection: one command per collection rather than one per document (FerretDB v1 answers
+ * `$in` with a scan, but a single one; before our patch of its `_id` expression, every
+ * one-by-one replace was a scan too).
  */
 export class ReplayCache {
   readonly documents = new ReadModelDocuments();
