@@ -2,7 +2,7 @@ import { ErrorMessage, FILENAME_MAX_CHARS } from '@chat/contracts';
 import { AccessTokens, DEV_JWT_SECRET, MediaUrls, freePort } from '@chat/runtime';
 import { ServiceProcess, buildWorkspaces, waitFor } from '@chat/runtime/testing';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Answer, MediaClient, fileBody, filesUnder, multipart } from './testing/media-client';
@@ -582,5 +582,37 @@ describe('the media service', () => {
     await expectStillServing();
     expect(snapshot().incoming).toEqual([]);
     expect(service.running).toBe(true);
+  });
+});
+
+describe('a media service killed mid-upload (SIGKILL)', () => {
+  it('shows nothing of the upload after a restart, serves what it stored before, and sweeps the part once it is stale', async () => {
+    const earlier = uploaded(await client.upload(fileBody(png(), 'before-crash.png', 'image/png'), { token }));
+    const before = snapshot();
+    const body = fileBody(pdfPadded(12 * 1024 * 1024), 'crash.pdf', 'application/pdf');
+    await client.abortMidBody(body, token, Math.floor(body.body.length / 2), async () => {
+      await waitFor(() => snapshot().incoming.length === 1, 10_000, () => 'a part file in MEDIA_DIR/incoming');
+      // The service dies with the part half written: no abort handler runs.
+      await service.stop('SIGKILL');
+    });
+    const [part] = snapshot().incoming;
+    expect(part).toMatch(/\.part$/);
+    expect(snapshot().files).toEqual(before.files);
+
+    await service.start();
+    // A young part might be a live upload of another instance sharing the folder: kept.
+    expect(snapshot().incoming).toEqual([part]);
+    expect(snapshot().files).toEqual(before.files);
+    const served = await client.get(client.fileUrl(earlier.url));
+    expect(served.status).toBe(200);
+    await expectStillServing();
+
+    // An hour later it can only be a crash's leftover: the next start removes it.
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(join(mediaDir, 'incoming', part as string), old, old);
+    await service.stop();
+    await service.start();
+    expect(snapshot().incoming).toEqual([]);
+    await expectStillServing();
   });
 });
