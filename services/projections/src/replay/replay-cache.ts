@@ -11,6 +11,14 @@ type Changes = readonly { readonly model: ReadModelName; readonly changed: Chang
 
 const INSERT_CHUNK = 2_000;
 const DELETE_CHUNK = 10_000;
+/**
+ * Writes of final documents in flight at once: while one waits on the store, the next is
+ * already on its way, and applying goes on. They never share a document (a document is final
+ * once), so their order does not matter.
+ */
+const WRITES_IN_FLIGHT = 2;
+
+type IdsByModel = { readonly [K in ReadModelName]: readonly string[] };
 
 /**
  * The documents of a rebuild, in memory across pages of events, written to the rebuild's own
@@ -35,9 +43,8 @@ export class ReplayCache {
     messages: new Set(),
     unreadCounts: new Set(),
   };
-  private inflight: Promise<void> = Promise.resolve();
-  /** Final documents in the write in progress: dropped from memory once it completed. */
-  private writing: { readonly [K in ReadModelName]: readonly string[] } = noIds();
+  /** Writes in progress, oldest first, each with the final documents it writes (dropped from memory once it completed). */
+  private readonly inflight: { readonly done: Promise<void>; readonly ids: IdsByModel }[] = [];
   private written = 0;
   private rewritten = 0;
 
@@ -71,42 +78,49 @@ export class ReplayCache {
 
   /**
    * Starts inserting documents that are final (nothing after this changes or reads them),
-   * with a conversation its unread counts, once the previous write has finished, so that no
-   * document is in two writes at once. Does not wait for this one.
+   * with a conversation its unread counts, once fewer than WRITES_IN_FLIGHT writes are under
+   * way. Does not wait for this one.
    */
   async writeFinal(final: FinalDocuments): Promise<void> {
-    await this.drain();
+    while (this.inflight.length >= WRITES_IN_FLIGHT) await this.settleOldest();
     const unreadCounts = final.conversations.flatMap((conversationId) =>
       (this.documents.conversations.get(conversationId)?.readerIds ?? []).map((userId) => unreadCountId(userId, conversationId)),
     );
     const ids: { readonly [K in ReadModelName]: readonly string[] } = { ...final, unreadCounts };
     const changes = writeOrder.map((model) => ({ model, changed: this.documents[model].takeIds(ids[model]) as ChangedDocument<Stored>[] }));
-    this.writing = ids;
-    this.start(changes);
+    this.start(changes, ids);
   }
 
   /** Writes everything still unwritten or changed since written, and waits for it. */
   async writeAll(): Promise<void> {
     await this.drain();
-    this.start(writeOrder.map((model) => ({ model, changed: this.documents.take(model, () => true) })));
+    this.start(writeOrder.map((model) => ({ model, changed: this.documents.take(model, () => true) })), noIds());
     await this.drain();
   }
 
-  /** Waits for the write in progress, if any (rethrowing its failure), and forgets the final documents it wrote. */
+  /** Waits for every write in progress (rethrowing a failure), and forgets the final documents they wrote. */
   async drain(): Promise<void> {
-    await this.inflight;
-    this.inflight = Promise.resolve();
-    for (const model of writeOrder) {
-      for (const id of this.documents[model].evictIds(this.writing[model])) this.evicted[model].add(id);
-    }
-    this.writing = noIds();
+    while (this.inflight.length > 0) await this.settleOldest();
   }
 
-  private start(changes: Changes): void {
-    const write = this.write(changes);
-    // Awaited by the next write or drain; until then a failure must not surface as unhandled.
-    write.catch(() => undefined);
-    this.inflight = write;
+  private async settleOldest(): Promise<void> {
+    const oldest = this.inflight[0];
+    if (!oldest) return;
+    try {
+      await oldest.done;
+    } finally {
+      this.inflight.shift();
+    }
+    for (const model of writeOrder) {
+      for (const id of this.documents[model].evictIds(oldest.ids[model])) this.evicted[model].add(id);
+    }
+  }
+
+  private start(changes: Changes, ids: IdsByModel): void {
+    const done = this.write(changes);
+    // Awaited by a later write or drain; until then a failure must not surface as unhandled.
+    done.catch(() => undefined);
+    this.inflight.push({ done, ids });
   }
 
   private async ensure<K extends ReadModelName>(model: K, map: DocumentMap<ReadModelDocTypes[K] & StoredDocument>, ids: Iterable<string>): Promise<void> {
@@ -146,6 +160,6 @@ export class ReplayCache {
   }
 }
 
-function noIds(): { readonly [K in ReadModelName]: readonly string[] } {
+function noIds(): IdsByModel {
   return { users: [], conversations: [], messages: [], unreadCounts: [] };
 }
