@@ -9,8 +9,34 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** A port the kernel says is free right now on host. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/**
+ * Ports handed out below the kernel's ephemeral range (Linux: 32768–60999), so that no
+ * outgoing connection (to Kafka, PostgreSQL, …) can be holding one by the time a service
+ * binds it: a port from `listen(0)` comes from that very range, and a test once lost its
+ * messaging service to a client connection that took the port in between. The local
+ * servers' default ports lie outside this window.
+ */
+const PICK_FROM = 20_000;
+const PICK_TO = 32_000;
+const reservedPorts = new Set([25432, 26379, 29092, 29093]);
+/** Never the same port twice from one process. */
+const handedOut = new Set<number>();
+
+/** A port free right now on host, from below the ephemeral range. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PICK_FROM + Math.floor(Math.random() * (PICK_TO - PICK_FROM));
+    if (handedOut.has(port) || reservedPorts.has(port)) continue;
+    if (await isPortFree(port, host)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  return kernelFreePort(host);
+}
+
+/** A port the kernel says is free right now (from its ephemeral range): the fallback. */
+function kernelFreePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
