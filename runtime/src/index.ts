@@ -17,3 +17,4 @@ export * from './media/media-urls';
 export * from './http/refused-body';
 export * from './mongo/read-store-client';
 export * from './telemetry/tracing';
+export * from './config/int-from-env';

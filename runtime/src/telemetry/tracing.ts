@@ -12,8 +12,12 @@ const tracer = () => trace.getTracer('chat-backend');
 
 /** The active span's context, to put into a message that leaves this process. */
 export function activeTraceContext(): TraceContext {
+  return traceContextOf(context.active());
+}
+
+function traceContextOf(from: Context): TraceContext {
   const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
+  propagation.inject(from, carrier);
   const out: TraceContext = {};
   if (carrier.traceparent) out.traceparent = carrier.traceparent;
   if (carrier.tracestate) out.tracestate = carrier.tracestate;
@@ -60,12 +64,7 @@ export async function inSpan<T>(name: string, options: SpanOptions, work: (span:
  */
 export function startSpan(name: string, options: SpanOptions): { readonly span: Span; readonly traceContext: TraceContext } {
   const span = tracer().startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} }, contextOf(options.parent));
-  const carrier: Record<string, string> = {};
-  propagation.inject(trace.setSpan(ROOT_CONTEXT, span), carrier);
-  const traceContext: TraceContext = {};
-  if (carrier.traceparent) traceContext.traceparent = carrier.traceparent;
-  if (carrier.tracestate) traceContext.tracestate = carrier.tracestate;
-  return { span, traceContext };
+  return { span, traceContext: traceContextOf(trace.setSpan(ROOT_CONTEXT, span)) };
 }
 
 /** Runs `work` with `span` as the active span (library spans and sent messages hang below it). */

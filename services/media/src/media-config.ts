@@ -1,4 +1,4 @@
-import { dataRoot } from '@chat/runtime';
+import { dataRoot, intFromEnv } from '@chat/runtime';
 import { join } from 'node:path';
 
 export type StorageConfig =
@@ -18,14 +18,6 @@ export interface MediaConfig {
   /** The spec's 20 MB: 20 MiB, counted while the file streams in. */
   readonly maxBytes: number;
   readonly storage: StorageConfig;
-}
-
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  return value;
 }
 
 /**
@@ -55,9 +47,9 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env): MediaConf
     throw new Error(`MEDIA_STORAGE must be 'disk' or 's3', got '${kind}'`);
   }
   return {
-    port: int(env, 'MEDIA_PORT', 3104),
+    port: intFromEnv(env, 'MEDIA_PORT', 3104, 1),
     host: env.HOST?.trim() || undefined,
-    maxBytes: int(env, 'MEDIA_MAX_BYTES', 20 * 1024 * 1024),
+    maxBytes: intFromEnv(env, 'MEDIA_MAX_BYTES', 20 * 1024 * 1024, 1),
     storage,
   };
 }

@@ -1,4 +1,4 @@
-import { jwtSecretFromEnv } from '@chat/runtime';
+import { intFromEnv, jwtSecretFromEnv } from '@chat/runtime';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
@@ -37,14 +37,6 @@ export interface GatewayConfig {
 
 export const DEV_ADMIN_API_KEY = 'dev-admin-key';
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
-  return value;
-}
-
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const production = env.NODE_ENV === 'production';
   const jwtSecret = jwtSecretFromEnv(env);
@@ -52,13 +44,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   if (production && adminApiKey === DEV_ADMIN_API_KEY) {
     throw new Error('ADMIN_API_KEY is the development default; set a key of your own when NODE_ENV=production');
   }
-  const port = int(env, 'PORT', 3100);
+  const port = intFromEnv(env, 'PORT', 3100);
   const origins = env.ALLOWED_ORIGINS?.trim();
-  const mediaUrl = (env.MEDIA_URL?.trim() || `http://127.0.0.1:${int(env, 'MEDIA_PORT', 3104)}`).replace(/\/+$/, '');
+  const mediaUrl = (env.MEDIA_URL?.trim() || `http://127.0.0.1:${intFromEnv(env, 'MEDIA_PORT', 3104)}`).replace(/\/+$/, '');
   const serviceHealthUrls: Record<string, string> = {
-    messaging: env.MESSAGING_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'MESSAGING_PORT', 3101)}/health`,
-    projections: env.PROJECTIONS_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'PROJECTIONS_PORT', 3102)}/health`,
-    presence: env.PRESENCE_HEALTH_URL?.trim() || `http://127.0.0.1:${int(env, 'PRESENCE_PORT', 3103)}/health`,
+    messaging: env.MESSAGING_HEALTH_URL?.trim() || `http://127.0.0.1:${intFromEnv(env, 'MESSAGING_PORT', 3101)}/health`,
+    projections: env.PROJECTIONS_HEALTH_URL?.trim() || `http://127.0.0.1:${intFromEnv(env, 'PROJECTIONS_PORT', 3102)}/health`,
+    presence: env.PRESENCE_HEALTH_URL?.trim() || `http://127.0.0.1:${intFromEnv(env, 'PRESENCE_PORT', 3103)}/health`,
     media: `${mediaUrl}/health`,
   };
   return {
@@ -69,13 +61,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     adminApiKey,
     gatewayId: env.GATEWAY_ID?.trim() || `gw-${hostname()}-${port}-${randomUUID().slice(0, 8)}`,
     allowedOrigins: !origins || origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),
-    maxHttpBufferSize: int(env, 'SOCKET_MAX_MESSAGE_BYTES', 512 * 1024),
-    socketEventsPerSecond: int(env, 'SOCKET_EVENTS_PER_SECOND', 50),
-    socketEventsBurst: int(env, 'SOCKET_EVENTS_BURST', 100),
-    restRequestsPerSecond: int(env, 'REST_REQUESTS_PER_SECOND', 50),
-    restRequestsBurst: int(env, 'REST_REQUESTS_BURST', 100),
-    commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 15_000),
-    presenceHeartbeatMs: Math.max(250, int(env, 'PRESENCE_HEARTBEAT_MS', 5_000)),
+    maxHttpBufferSize: intFromEnv(env, 'SOCKET_MAX_MESSAGE_BYTES', 512 * 1024),
+    socketEventsPerSecond: intFromEnv(env, 'SOCKET_EVENTS_PER_SECOND', 50),
+    socketEventsBurst: intFromEnv(env, 'SOCKET_EVENTS_BURST', 100),
+    restRequestsPerSecond: intFromEnv(env, 'REST_REQUESTS_PER_SECOND', 50),
+    restRequestsBurst: intFromEnv(env, 'REST_REQUESTS_BURST', 100),
+    commandTimeoutMs: intFromEnv(env, 'COMMAND_TIMEOUT_MS', 15_000),
+    presenceHeartbeatMs: Math.max(250, intFromEnv(env, 'PRESENCE_HEARTBEAT_MS', 5_000)),
     serviceHealthUrls,
   };
 }

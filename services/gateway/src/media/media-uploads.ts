@@ -1,5 +1,11 @@
+import { ErrorMessage } from '@chat/contracts';
+import { discardRefusedBody } from '@chat/runtime';
+import { HttpStatus } from '@nestjs/common';
 import { request } from 'node:http';
 import type { IncomingMessage } from 'node:http';
+import { RestError } from '../rest/rest-errors';
+
+export const MEDIA_UNAVAILABLE = 'Media service unavailable';
 
 /** The media service's answer to a forwarded upload. */
 export interface MediaAnswer {
@@ -7,7 +13,7 @@ export interface MediaAnswer {
   readonly body: unknown;
 }
 
-export class MediaUnavailableError extends Error {}
+class MediaUnavailableError extends Error {}
 
 /** Answers are small JSON documents; anything longer is not one. */
 const ANSWER_MAX_BYTES = 64 * 1024;
@@ -23,7 +29,21 @@ export class MediaUploads {
     private readonly timeoutMs = 120_000,
   ) {}
 
-  forward(req: IncomingMessage, accept?: string): Promise<MediaAnswer> {
+  /**
+   * The media service's answer to the request's upload; 503 when the service cannot be
+   * reached. Whatever of the body the service did not read is drained (it may have refused
+   * the file before its end).
+   */
+  async upload(req: IncomingMessage, accept?: string): Promise<MediaAnswer> {
+    const answer = await this.forward(req, accept).catch((err: unknown) => {
+      if (err instanceof MediaUnavailableError) throw new RestError(HttpStatus.SERVICE_UNAVAILABLE, MEDIA_UNAVAILABLE);
+      throw err;
+    });
+    discardRefusedBody(req);
+    return answer;
+  }
+
+  private forward(req: IncomingMessage, accept?: string): Promise<MediaAnswer> {
     const target = new URL('/api/media/upload', this.mediaUrl);
     if (accept !== undefined) target.searchParams.set('accept', accept);
     const headers: Record<string, string> = {};
@@ -64,4 +84,12 @@ export class MediaUploads {
       req.pipe(upstream);
     });
   }
+}
+
+/** The message of a media service refusal, for relaying it as the gateway's own. */
+export function refusalMessage(body: unknown): string {
+  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') {
+    return (body as { message: string }).message;
+  }
+  return ErrorMessage.InternalError;
 }

@@ -1,14 +1,9 @@
-import { ErrorMessage } from '@chat/contracts';
-import { discardRefusedBody } from '@chat/runtime';
 import { Controller, Get, Inject, Logger, Next, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { RestError } from '../rest/rest-errors';
 import { UserGuard } from '../rest/rest-auth';
-import { MediaUnavailableError, MediaUploads } from './media-uploads';
-
-export const MEDIA_UNAVAILABLE = 'Media service unavailable';
+import { MEDIA_UNAVAILABLE, MediaUploads } from './media-uploads';
 
 /**
  * Uploads and files on the public port: `POST /api/media/upload` once the caller is a known
@@ -45,11 +40,7 @@ export class MediaController {
   @Post('api/media/upload')
   @UseGuards(UserGuard)
   async upload(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const answer = await this.uploads.forward(req).catch((err: unknown) => {
-      if (err instanceof MediaUnavailableError) throw new RestError(503, MEDIA_UNAVAILABLE);
-      throw err;
-    });
-    discardRefusedBody(req);
+    const answer = await this.uploads.upload(req);
     res.status(answer.status).json(answer.body);
   }
 
@@ -58,12 +49,4 @@ export class MediaController {
   serve(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
     void this.files(req, res, next);
   }
-}
-
-/** The message of a media service refusal, for relaying it as the gateway's own. */
-export function refusalMessage(body: unknown): string {
-  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') {
-    return (body as { message: string }).message;
-  }
-  return ErrorMessage.InternalError;
 }

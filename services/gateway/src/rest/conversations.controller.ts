@@ -14,13 +14,11 @@ import {
   toObjectId,
   uploadedMediaSchema,
 } from '@chat/contracts';
-import { discardRefusedBody } from '@chat/runtime';
 import type { ReadModelQueries } from '@chat/projections/read-models';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Param, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ObjectId } from 'mongodb';
-import { MEDIA_UNAVAILABLE, refusalMessage } from '../media/media.controller';
-import { MediaUnavailableError, MediaUploads } from '../media/media-uploads';
+import { MEDIA_UNAVAILABLE, MediaUploads, refusalMessage } from '../media/media-uploads';
 import { ChatGateway } from '../socket/chat.gateway';
 import { READ_MODELS } from './read-models.token';
 import { RestError } from './rest-errors';
@@ -158,11 +156,7 @@ export class ConversationsController {
     @Req() req: Request,
   ): Promise<RestResponse<GroupPhotoView>> {
     const conversationId = (await this.groupOfParticipant(id, caller._id))._id;
-    const answer = await this.media.forward(req, 'image').catch((err: unknown) => {
-      if (err instanceof MediaUnavailableError) throw new RestError(HttpStatus.SERVICE_UNAVAILABLE, MEDIA_UNAVAILABLE);
-      throw err;
-    });
-    discardRefusedBody(req);
+    const answer = await this.media.upload(req, 'image');
     if (answer.status !== HttpStatus.CREATED) throw new RestError(answer.status, refusalMessage(answer.body));
     const uploaded = parseWith(uploadedMediaSchema, (answer.body as { data?: unknown }).data);
     if (!uploaded.success) throw new RestError(HttpStatus.BAD_GATEWAY, MEDIA_UNAVAILABLE);

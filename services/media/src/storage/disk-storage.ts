@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { access, constants, mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { ByteRange, MediaStorage, OpenedFile, PendingFile, StoredFileMeta } from './media-storage';
+import { type ByteRange, type MediaStorage, type OpenedFile, type PendingFile, type StoredFileMeta, pendingFile } from './media-storage';
 
 /** Parts older than this are left from a crash (a live upload of 20 MB takes far less). */
 const STALE_PART_MS = 60 * 60 * 1000;
@@ -42,20 +42,14 @@ export class DiskStorage implements MediaStorage {
     const part = join(this.incoming, `${randomUUID()}.part`);
     const sink = createWriteStream(part, { flags: 'wx', mode: 0o640 });
     const final = this.pathOf(fileName);
-    let settled = false;
-    return {
-      sink,
+    return pendingFile(sink, {
       commit: async () => {
-        if (settled) throw new Error('already committed or aborted');
-        settled = true;
         await finished(sink);
         await mkdir(join(final, '..'), { recursive: true });
         await writeFile(`${final}.json`, JSON.stringify(meta), { flag: 'wx', mode: 0o640 });
         await rename(part, final);
       },
       abort: async () => {
-        if (settled) return;
-        settled = true;
         sink.destroy();
         // The write stream may still be opening the part: wait for it to close before unlinking.
         await finished(sink).catch(() => undefined);
@@ -63,7 +57,7 @@ export class DiskStorage implements MediaStorage {
           if (err.code !== 'ENOENT') throw err;
         });
       },
-    };
+    });
   }
 
   async open(fileName: string, range?: (size: number) => ByteRange | undefined): Promise<OpenedFile | undefined> {

@@ -3,7 +3,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { StorageConfig } from '../media-config';
-import type { ByteRange, MediaStorage, OpenedFile, PendingFile, StoredFileMeta } from './media-storage';
+import { type ByteRange, type MediaStorage, type OpenedFile, type PendingFile, type StoredFileMeta, pendingFile } from './media-storage';
 
 type S3Config = Extract<StorageConfig, { kind: 's3' }>;
 
@@ -47,26 +47,20 @@ export class S3Storage implements MediaStorage {
       leavePartsOnError: false,
     });
     const done = upload.done();
-    let settled = false;
     // Observed by commit or abort; never an unhandled rejection in between. An upload that
     // fails on its own (the store went away) stops reading: fail the sink too, or its writer
     // (and a commit waiting for the sink to drain) would wait on it forever.
     done.catch((err: unknown) => {
       sink.destroy(err instanceof Error ? err : new Error(String(err)));
     });
-    return {
-      sink,
+    return pendingFile(sink, {
       commit: async () => {
-        if (settled) throw new Error('already committed or aborted');
-        settled = true;
         // Every byte written has been handed to the body; only now may the upload complete.
         await finished(sink);
         body.end();
         await done;
       },
       abort: async () => {
-        if (settled) return;
-        settled = true;
         // A body that fails (rather than ends) makes lib-storage stop, wait for the parts in
         // flight and abort the multipart upload (AbortMultipartUpload) before done settles:
         // once that has happened nothing is left, and nothing can complete later.
@@ -74,7 +68,7 @@ export class S3Storage implements MediaStorage {
         sink.destroy();
         await done.catch(() => undefined);
       },
-    };
+    });
   }
 
   async open(fileName: string, range?: (size: number) => ByteRange | undefined): Promise<OpenedFile | undefined> {

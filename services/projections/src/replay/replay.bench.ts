@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import { endpointsInEnv, recordBenchmarkSection, resolveInfrastructure, type RunningInfrastructure } from '@chat/runtime';
-import { MongoClient } from 'mongodb';
+import { endpointsInEnv, readStoreClient, recordBenchmarkSection, resolveInfrastructure, type RunningInfrastructure } from '@chat/runtime';
 import { generateScenario } from '../domain/testing/chat-scenario';
 import { type RebuildResult, rebuildReadModels } from './rebuild-read-models';
 import { appendScenario, openScratchEventStore } from './testing/scratch-event-store';
@@ -39,7 +38,7 @@ async function main(): Promise<void> {
     mongoUrl = infrastructure.endpoints.mongoUrl;
   }
   const scratch = await openScratchEventStore(postgresUrl, 'replay_bench');
-  const mongo = new MongoClient(mongoUrl, { retryWrites: false });
+  const mongo = readStoreClient(mongoUrl, 'replay', (line) => console.log(line));
   await mongo.connect();
   const db = mongo.db(`replay_bench_${randomUUID().slice(0, 8)}`);
   try {

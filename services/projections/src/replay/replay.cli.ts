@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createEventStore, endpointEnv, endpointsInEnv, formatPosition } from '@chat/runtime';
-import { MongoClient } from 'mongodb';
+import { createEventStore, endpointEnv, endpointsInEnv, formatPosition, readStoreClient } from '@chat/runtime';
 import { type RebuildProgress, rebuildReadModels } from './rebuild-read-models';
 
 /**
@@ -53,7 +52,7 @@ async function main(): Promise<void> {
 
   const store = await createEventStore({ postgresUrl: endpoints.postgres ?? '', eventStoreUrl: endpoints.eventstore });
   // FerretDB v1 has no retryable writes.
-  const mongo = new MongoClient(endpoints.mongodb, { retryWrites: false });
+  const mongo = readStoreClient(endpoints.mongodb, 'replay', (line) => console.log(line));
   try {
     await mongo.connect();
     const db = mongo.db();
