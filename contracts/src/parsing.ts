@@ -22,25 +22,37 @@ export interface UnsafeValue {
  * after parsing the evidence is gone.
  */
 export function findUnsafeValue(value: unknown, path: (string | number)[] = []): UnsafeValue | undefined {
+  const found = unsafeBelow(value, path.length);
+  return found && { path: [...path, ...found.path.reverse()], message: found.message };
+}
+
+/**
+ * The walk behind findUnsafeValue. It runs on every event a projection reads, so it allocates
+ * nothing on the way down: the path is collected backwards, only on the way out of a finding.
+ */
+function unsafeBelow(value: unknown, depth: number): UnsafeValue | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  if (path.length >= WIRE_NESTING_MAX_DEPTH) {
-    return { path, message: `nested deeper than ${WIRE_NESTING_MAX_DEPTH} levels` };
-  }
+  if (depth >= WIRE_NESTING_MAX_DEPTH) return { path: [], message: `nested deeper than ${WIRE_NESTING_MAX_DEPTH} levels` };
   if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = findUnsafeValue(item, [...path, index]);
-      if (found) return found;
+    for (let index = 0; index < value.length; index += 1) {
+      const found = unsafeBelow(value[index], depth + 1);
+      if (found) {
+        found.path.push(index);
+        return found;
+      }
     }
     return undefined;
   }
   const prototype: unknown = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) {
-    return { path, message: 'expected plain JSON data' };
-  }
-  for (const [key, item] of Object.entries(value)) {
-    if (FORBIDDEN_KEYS.has(key)) return { path: [...path, key], message: 'forbidden key' };
-    const found = findUnsafeValue(item, [...path, key]);
-    if (found) return found;
+  if (prototype !== Object.prototype && prototype !== null) return { path: [], message: 'expected plain JSON data' };
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (FORBIDDEN_KEYS.has(key)) return { path: [key], message: 'forbidden key' };
+    const found = unsafeBelow((value as Record<string, unknown>)[key], depth + 1);
+    if (found) {
+      found.path.push(key);
+      return found;
+    }
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { findUnsafeValue, formatZodError, guarded, parseWith } from './index';
+import { findUnsafeValue, formatZodError, guarded, parseWith, WIRE_NESTING_MAX_DEPTH } from './index';
 
 describe('findUnsafeValue', () => {
   it('passes plain JSON data, including null-prototype objects', () => {
@@ -13,6 +13,16 @@ describe('findUnsafeValue', () => {
       path: ['a', 0, 'b', '__proto__'],
       message: 'forbidden key',
     });
+  });
+
+  it('reports nesting beyond the limit at the path where it goes too deep, below a given path', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < WIRE_NESTING_MAX_DEPTH; i += 1) deep = i % 2 === 0 ? { k: deep } : [deep];
+    const found = findUnsafeValue(deep, ['root']);
+    expect(found?.message).toBe(`nested deeper than ${WIRE_NESTING_MAX_DEPTH} levels`);
+    expect(found?.path).toHaveLength(WIRE_NESTING_MAX_DEPTH);
+    expect(found?.path[0]).toBe('root');
+    expect(findUnsafeValue(deep)).toBeUndefined();
   });
 
   it('reports non-JSON values', () => {

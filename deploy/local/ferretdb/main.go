@@ -32,6 +32,7 @@ func main() {
 	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL (postgresql handler)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	debugAddr := flag.String("debug-addr", "", "if set, serve Go's pprof profiles on this address (diagnostics)")
+	batchSize := flag.Int("batch-size", 0, "most documents one insert writes per transaction (0: FerretDB's default, 100)")
 	flag.Parse()
 
 	if *debugAddr != "" {
@@ -64,6 +65,7 @@ func main() {
 		Handler:       *handler,
 		SQLiteURL:     *sqliteURL,
 		PostgreSQLURL: *postgresURL,
+		BatchSize:     *batchSize,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb-local: %v\n", err)
