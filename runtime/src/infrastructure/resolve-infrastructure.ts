@@ -29,6 +29,7 @@ export interface InfrastructureOptions {
 }
 
 export interface RunningInfrastructure {
+  /** Every service's endpoints; throws when a dependency services need was not asked for (use `values`). */
   readonly endpoints: Endpoints;
   readonly values: EndpointValues;
   readonly sources: Readonly<Record<Dependency, Source>>;
@@ -125,7 +126,9 @@ export async function resolveInfrastructure(options: InfrastructureOptions): Pro
   }
 
   return {
-    endpoints: toEndpoints(values),
+    get endpoints() {
+      return toEndpoints(values);
+    },
     values,
     sources,
     docker,
