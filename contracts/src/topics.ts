@@ -45,6 +45,13 @@ export const KafkaHeader = {
   Tracestate: 'tracestate',
   /** On the dead-letter topic: why the command landed there. */
   Error: 'error',
+  /** On the analysts' topic: the event's global position in the store (`<commit>/<prepare>`). */
+  EventPosition: 'event-position',
+  /**
+   * On the analysts' topic: the position the exporter's batch started after ('start' for
+   * the first). What lets a restarted exporter publish the rest of a half-sent batch exactly once.
+   */
+  BatchAfter: 'batch-after',
 } as const;
 
 /** Event store streams: one per aggregate. */

@@ -10,6 +10,7 @@ import {
   toEndpoints,
   readStoreClient,
 } from '@chat/runtime';
+import { EventExport } from './export/event-export';
 import { BatchApplier } from './read-models/batch-applier';
 import { MongoReadModelStorage } from './read-models/mongo-read-model-storage';
 import { startHealthServer } from './worker/health-server';
@@ -20,7 +21,8 @@ import { ProjectionWorker } from './worker/projection-worker';
 
 /**
  * The projections service: one worker that keeps the MongoDB read models and the gateways
- * up to date from the event store, with /health and /metrics on PROJECTIONS_PORT.
+ * up to date from the event store, the export of every event to the analysts' topic, and
+ * /health and /metrics for both on PROJECTIONS_PORT.
  */
 async function main(): Promise<void> {
   const log = (line: string): void => console.log(`[projections] ${line}`);
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   await mongo.connect();
   const db = mongo.db();
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: 'projections' });
-  await ensureTopics(kafka, [Topic.Notifications]);
+  await ensureTopics(kafka, [Topic.Notifications, Topic.Events]);
   const producer = kafka.producer(reliableProducerConfig());
   await producer.connect();
 
@@ -83,9 +85,18 @@ async function main(): Promise<void> {
   }, Number(process.env.PROJECTIONS_ACTIVE_SET_CHECK_MS ?? 2_000));
   const lag = new LagMonitor(store, () => current.worker.position);
   lag.start();
+  // EVENT_EXPORT=off: no export (test systems sharing one store and topic); EVENT_EXPORT_TOPIC:
+  // another topic than chat.events.v1 (the export's own tests give each exporter one).
+  const exporter =
+    process.env.EVENT_EXPORT?.trim() === 'off'
+      ? undefined
+      : new EventExport({ store, kafka, topic: process.env.EVENT_EXPORT_TOPIC?.trim() || Topic.Events, log });
+  await exporter?.start();
+  const exportLag = exporter && new LagMonitor(store, () => exporter.position);
+  exportLag?.start();
   const port = Number(process.env.PROJECTIONS_PORT ?? 3102);
   const host = process.env.HEALTH_HOST?.trim() || '127.0.0.1';
-  const server = await startHealthServer({ worker, lag, port, host });
+  const server = await startHealthServer({ worker, lag, ...(exporter && exportLag ? { exporter, exportLag } : {}), port, host });
   log(`projecting into ${db.databaseName}; health on http://${host}:${port}/health`);
 
   let stopping = false;
@@ -95,7 +106,9 @@ async function main(): Promise<void> {
     log(`stopping (${signal})`);
     clearInterval(followSwitch);
     lag.stop();
+    exportLag?.stop();
     server.close();
+    await exporter?.stop();
     await current.worker.stop();
     await producer.disconnect();
     await mongo.close();

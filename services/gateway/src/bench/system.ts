@@ -54,6 +54,8 @@ async function serviceEnv(infrastructure: RunningInfrastructure): Promise<NodeJS
     REST_REQUESTS_BURST: '1000000',
     // Their output is only searched for warnings: colour codes would get in the way.
     NO_COLOR: '1',
+    // The one system on this run's store: measured with the analysts' export running, as deployed.
+    EVENT_EXPORT: 'on',
   };
 }
 

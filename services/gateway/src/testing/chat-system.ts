@@ -40,6 +40,9 @@ export async function isolatedSystemEnv(mongoUrl: string, label: string): Promis
     MESSAGING_HEALTH_URL: `http://127.0.0.1:${messagingPort}/health`,
     PROJECTIONS_PORT: String(projectionsPort),
     PROJECTIONS_HEALTH_URL: `http://127.0.0.1:${projectionsPort}/health`,
+    // Systems on one shared store would each export all of it to the one analysts' topic,
+    // which must have one exporter (its tests: services/projections/src/export).
+    EVENT_EXPORT: 'off',
     PRESENCE_PORT: String(presencePort),
     PRESENCE_HEALTH_URL: `http://127.0.0.1:${presencePort}/health`,
     PRESENCE_GROUP_ID: `presence-${run}`,

@@ -1,14 +1,19 @@
 import { type Server, type ServerResponse, createServer } from 'node:http';
+import type { EventExport } from '../export/event-export';
 import type { LagMonitor } from './lag-monitor';
 import type { ProjectionWorker } from './projection-worker';
 
 /**
- * GET /health: 200 while the worker applies events (with its checkpoint and lag), 503 with
- * the reason otherwise. GET /metrics: the same figures in Prometheus's text format.
+ * GET /health: 200 while the worker applies events and the export publishes them (with
+ * their positions and lag), 503 with the reason otherwise. GET /metrics: the same figures in
+ * Prometheus's text format.
  */
 export function startHealthServer(options: {
   worker: Pick<ProjectionWorker, 'status'>;
   lag: LagMonitor;
+  /** Absent when the export is switched off (EVENT_EXPORT=off). */
+  exporter?: Pick<EventExport, 'status'>;
+  exportLag?: LagMonitor;
   port: number;
   host: string;
 }): Promise<Server> {
@@ -18,11 +23,16 @@ export function startHealthServer(options: {
   // Lag is measured per request: a cached figure would say "caught up" about events
   // appended since it was taken.
   const respond = async (method: string | undefined, url: string | undefined, res: ServerResponse): Promise<void> => {
-    const lag = await options.lag.measure().catch(() => options.lag.current);
+    const { exporter, exportLag: exportLagMonitor } = options;
+    const [lag, exportLag] = await Promise.all([
+      options.lag.measure().catch(() => options.lag.current),
+      exportLagMonitor?.measure().catch(() => exportLagMonitor.current),
+    ]);
     const status = options.worker.status();
+    const exported = exporter?.status();
     const req = { method, url };
     if (req.method === 'GET' && req.url === '/health') {
-      const healthy = status.running;
+      const healthy = status.running && (exported?.running ?? true);
       res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -37,6 +47,7 @@ export function startHealthServer(options: {
           batches: status.batches,
           buffered: status.buffered,
           error: status.error,
+          export: exported ? { ...exported, lagEvents: exportLag?.events ?? null, lagCapped: exportLag?.capped ?? false } : null,
         }),
       );
       return;
@@ -46,21 +57,18 @@ export function startHealthServer(options: {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(
         [
-          '# HELP projections_up 1 while the worker applies events.',
-          '# TYPE projections_up gauge',
-          `projections_up ${status.running ? 1 : 0}`,
-          '# HELP projections_lag_events Events in the store after the checkpoint (capped).',
-          '# TYPE projections_lag_events gauge',
-          `projections_lag_events ${lag?.events ?? 0}`,
-          '# HELP projections_applied_events_total Events applied since the worker started.',
-          '# TYPE projections_applied_events_total counter',
-          `projections_applied_events_total ${status.appliedEvents}`,
-          '# HELP projections_checkpoint_commit Commit part of the checkpoint position.',
-          '# TYPE projections_checkpoint_commit gauge',
-          `projections_checkpoint_commit ${commit}`,
-          '# HELP projections_checkpoint_prepare Prepare part of the checkpoint position.',
-          '# TYPE projections_checkpoint_prepare gauge',
-          `projections_checkpoint_prepare ${prepare}`,
+          ...metric('projections_up', 'gauge', '1 while the worker applies events.', status.running ? 1 : 0),
+          ...metric('projections_lag_events', 'gauge', 'Events in the store after the checkpoint (capped).', lag?.events ?? 0),
+          ...metric('projections_applied_events_total', 'counter', 'Events applied since the worker started.', status.appliedEvents),
+          ...metric('projections_checkpoint_commit', 'gauge', 'Commit part of the checkpoint position.', commit),
+          ...metric('projections_checkpoint_prepare', 'gauge', 'Prepare part of the checkpoint position.', prepare),
+          ...(exported
+            ? [
+                ...metric('events_export_up', 'gauge', "1 while the export publishes events to the analysts' topic.", exported.running ? 1 : 0),
+                ...metric('events_export_lag_events', 'gauge', 'Events in the store after the last one known published (capped).', exportLag?.events ?? 0),
+                ...metric('events_export_published_total', 'counter', 'Events published since the export started.', exported.publishedEvents),
+              ]
+            : []),
           '',
         ].join('\n'),
       );
@@ -73,4 +81,9 @@ export function startHealthServer(options: {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve(server));
   });
+}
+
+/** One metric in Prometheus's text format. */
+function metric(name: string, type: 'gauge' | 'counter', help: string, value: number | string | undefined): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value ?? ''}`];
 }

@@ -62,7 +62,8 @@ class WorkerProcess extends ServiceProcess {
     mongoUrl.pathname = `/${database}`;
     super({
       service: 'projections',
-      env: { ...process.env, MONGODB_URL: mongoUrl.toString(), PROJECTIONS_PORT: String(port) },
+      // The export has tests of its own (export/event-export.int.spec.ts), each on its own topic.
+      env: { ...process.env, MONGODB_URL: mongoUrl.toString(), PROJECTIONS_PORT: String(port), EVENT_EXPORT: 'off' },
     });
   }
 

@@ -1,0 +1,259 @@
+import { KafkaHeader, type PublishedEvent, Topic } from '@chat/contracts';
+import {
+  type EventStore,
+  formatPosition,
+  type GlobalPosition,
+  type RecordedEvent,
+  reliableProducerConfig,
+  type Subscription,
+} from '@chat/runtime';
+import { type Kafka, type Message, type PartitionMetadata, Partitioners, type Producer } from 'kafkajs';
+import { alreadyPublished, type PublishedEdge, readPublishedEdge } from './published-edge';
+
+export interface EventExportOptions {
+  readonly store: EventStore;
+  readonly kafka: Kafka;
+  /** Default: the analysts' topic, `chat.events.v1`. */
+  readonly topic?: string;
+  readonly log?: (line: string) => void;
+  /** Most events per send. Default 500. */
+  readonly maxBatch?: number;
+  /** How long an incomplete batch waits for more events. Default 20 ms. */
+  readonly lingerMs?: number;
+  /** Wait before starting again after a failure. Default 1,000 ms. */
+  readonly restartDelayMs?: number;
+}
+
+export interface EventExportStatus {
+  readonly running: boolean;
+  /** Position of the last event known to be on the topic (published or found there). */
+  readonly position: string | null;
+  readonly publishedEvents: number;
+  /** Events found on the topic already after a restart, and so not sent again. */
+  readonly skippedEvents: number;
+  readonly batches: number;
+  readonly error: string | null;
+}
+
+/**
+ * Publishes every event of the store, in store order, to the analysts' topic: each exactly
+ * once, keyed by its stream (so one stream's events stay in order on one partition), with
+ * the PublishedEvent schema of contracts as value.
+ *
+ * The topic is its own checkpoint. Batches go out one after another, with an idempotent
+ * producer (no duplicates from the client's own retries); each message names its event's
+ * position and the position its batch started after. A restarted exporter reads the last
+ * message of every partition, re-reads the store from the start of the newest batch, and
+ * sends only what the partitions do not hold yet (published-edge.ts). No second store of
+ * progress can disagree with the topic, and a crash at any point loses and duplicates nothing.
+ *
+ * One exporter per topic: a second would interleave batches and break that reasoning.
+ */
+export class EventExport {
+  private readonly topic: string;
+  private readonly log: (line: string) => void;
+  private readonly maxBatch: number;
+  private readonly lingerMs: number;
+  private readonly restartDelayMs: number;
+  private producer: Producer | undefined;
+  private partitions: PartitionMetadata[] = [];
+  private subscription: Subscription | undefined;
+  /** What the topic held when this run started (undefined: nothing). */
+  private edge: PublishedEdge | undefined;
+  private pending: RecordedEvent[] = [];
+  /** The position the next batch starts after (undefined: the first event of the store). */
+  private sentUpTo: GlobalPosition | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private running = false;
+  private published = 0;
+  private skipped = 0;
+  private batches = 0;
+  private lastError: string | null = null;
+  /** Bumped by every (re)start, so that a failing run's leftovers do not touch the next one. */
+  private run = 0;
+
+  constructor(private readonly options: EventExportOptions) {
+    this.topic = options.topic ?? Topic.Events;
+    this.log = options.log ?? (() => undefined);
+    this.maxBatch = options.maxBatch ?? 500;
+    this.lingerMs = options.lingerMs ?? 20;
+    this.restartDelayMs = options.restartDelayMs ?? 1_000;
+  }
+
+  status(): EventExportStatus {
+    return {
+      running: this.running,
+      position: this.sentUpTo ? formatPosition(this.sentUpTo) : null,
+      publishedEvents: this.published,
+      skippedEvents: this.skipped,
+      batches: this.batches,
+      error: this.lastError,
+    };
+  }
+
+  /** The position of the last event known to be on the topic: for lag. */
+  get position(): GlobalPosition | undefined {
+    return this.sentUpTo;
+  }
+
+  async start(): Promise<void> {
+    // Idempotent, and retrying until Kafka answers (kafkajs keeps the sequence numbers that
+    // make its retries duplicate-free only while it retries): an outage pauses the export.
+    this.producer = this.options.kafka.producer({
+      ...reliableProducerConfig(),
+      idempotent: true,
+      retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
+    });
+    await this.producer.connect();
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [this.topic] });
+      this.partitions = metadata.topics[0]?.partitions ?? [];
+    } finally {
+      await admin.disconnect();
+    }
+    if (this.partitions.length === 0) throw new Error(`${this.topic} has no partitions`);
+    await this.begin();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.run += 1;
+    clearTimeout(this.lingerTimer);
+    clearTimeout(this.restartTimer);
+    await this.subscription?.close();
+    await this.flushing.catch(() => undefined);
+    this.running = false;
+    await this.producer?.disconnect();
+  }
+
+  /** Finds where the topic is, and follows the store from there. */
+  private async begin(): Promise<void> {
+    const run = ++this.run;
+    this.pending = [];
+    const edge = await readPublishedEdge(this.options.kafka, this.topic);
+    this.edge = edge.lastOnPartition.size > 0 ? edge : undefined;
+    this.sentUpTo = this.edge?.resumeAfter;
+    this.log(`exporting events to ${this.topic} after ${this.sentUpTo ? formatPosition(this.sentUpTo) : 'the start'}`);
+    this.subscription = await this.options.store.subscribeToAll({
+      ...(this.sentUpTo ? { after: this.sentUpTo } : {}),
+      onEvent: (event) => this.accept(event, run),
+      onError: (error) => this.fail(error, run),
+    });
+    this.running = true;
+    this.lastError = null;
+  }
+
+  private async accept(event: RecordedEvent, run: number): Promise<void> {
+    if (run !== this.run) return;
+    // Events the topic holds already stay in the batch too (and are left out when it is
+    // sent): the batch's start position must not pass events still to be sent.
+    this.pending.push(event);
+    if (this.pending.length >= this.maxBatch) {
+      await this.flush(run);
+    } else if (!this.lingerTimer) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.flush(run).catch((error: unknown) => this.fail(error, run));
+      }, this.lingerMs);
+    }
+  }
+
+  /** Sends what is pending as one batch, after any batch still going out. */
+  private flush(run: number): Promise<void> {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    const next = this.flushing.then(() => this.send(run));
+    this.flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async send(run: number): Promise<void> {
+    if (run !== this.run || this.pending.length === 0 || !this.producer) return;
+    const batch = this.pending;
+    this.pending = [];
+    const batchAfter = this.sentUpTo ? formatPosition(this.sentUpTo) : 'start';
+    const edge = this.edge;
+    const toSend = edge ? batch.filter((event) => !alreadyPublished(edge, this.partitionOf(event), event.position)) : batch;
+    if (toSend.length > 0) {
+      await this.producer.send({
+        topic: this.topic,
+        acks: -1,
+        messages: toSend.map((event) => exportMessage(event, this.partitionOf(event), batchAfter)),
+      });
+    }
+    if (run !== this.run) return;
+    this.published += toSend.length;
+    this.skipped += batch.length - toSend.length;
+    this.batches += toSend.length > 0 ? 1 : 0;
+    const last = batch[batch.length - 1];
+    if (last) this.sentUpTo = last.position;
+  }
+
+  private partitionOf(event: RecordedEvent): number {
+    return partitionOfStream(event.streamName, this.partitions);
+  }
+
+  /** Stops this run and starts again from what the topic holds. */
+  private fail(error: unknown, run: number): void {
+    if (run !== this.run || this.stopped) return;
+    this.run += 1;
+    this.running = false;
+    this.lastError = error instanceof Error ? error.message : String(error);
+    this.log(`export stopped: ${this.lastError}; starting again in ${this.restartDelayMs} ms`);
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    void (async () => {
+      await subscription?.close().catch(() => undefined);
+      await this.flushing.catch(() => undefined);
+      this.restartTimer = setTimeout(() => {
+        if (this.stopped) return;
+        this.begin().catch((err: unknown) => this.fail(err, this.run));
+      }, this.restartDelayMs);
+    })();
+  }
+}
+
+const partitioner = Partitioners.DefaultPartitioner();
+
+/**
+ * The partition of a stream's events: murmur2 of the key, as Java clients and kafkajs's
+ * default partitioner compute it, chosen here so the exporter knows where each event went.
+ */
+export function partitionOfStream(streamName: string, partitions: PartitionMetadata[]): number {
+  return partitioner({ topic: '', partitionMetadata: partitions, message: { key: streamName, value: null } });
+}
+
+/** One event as a message of the analysts' topic; `batchAfter`: where its batch started ('start' for the first). */
+export function exportMessage(event: RecordedEvent, partition: number, batchAfter: string): Message & { partition: number } {
+  return {
+    key: event.streamName,
+    partition,
+    value: JSON.stringify(publishedEvent(event)),
+    headers: {
+      [KafkaHeader.Type]: event.type,
+      [KafkaHeader.Version]: String(event.metadata.schemaVersion),
+      [KafkaHeader.EventPosition]: formatPosition(event.position),
+      [KafkaHeader.BatchAfter]: batchAfter,
+    },
+  };
+}
+
+/** The value on the analysts' topic: the stored event as written (consumers upcast with parseEvent). */
+export function publishedEvent(event: RecordedEvent): PublishedEvent {
+  return {
+    eventId: event.id,
+    streamName: event.streamName as PublishedEvent['streamName'],
+    streamPosition: Number(event.revision),
+    type: event.type,
+    version: event.metadata.schemaVersion,
+    data: event.data,
+    metadata: event.metadata,
+  };
+}
