@@ -33,6 +33,15 @@ export const topicPartitions: Record<TopicName, number> = {
 };
 
 /**
+ * Settings beyond the broker's defaults. The analysts' stream is the whole history, kept
+ * forever (the broker's default keeps a week): the export also reads its end to know where
+ * it stopped, and an emptied partition would leave it unable to tell.
+ */
+const topicConfig: Partial<Record<TopicName, { name: string; value: string }[]>> = {
+  [Topic.Events]: [{ name: 'retention.ms', value: '-1' }],
+};
+
+/**
  * Creates the topics that are missing (never relying on broker auto-creation). Services start
  * side by side and race to create the same topics on a fresh broker; a loser sees transient
  * errors (the topic exists but has no leader yet, or is not in the metadata yet), so the
@@ -50,7 +59,12 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicName[] = 
         if (missing.length === 0) return;
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: topicPartitions[topic], replicationFactor: -1 })),
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: topicPartitions[topic],
+            replicationFactor: -1,
+            ...(topicConfig[topic] ? { configEntries: topicConfig[topic] } : {}),
+          })),
         });
       } catch (err) {
         if (Date.now() > deadline) throw err;

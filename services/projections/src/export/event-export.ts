@@ -61,6 +61,7 @@ export class EventExport {
   /** What the topic held when this run started (undefined: nothing). */
   private edge: PublishedEdge | undefined;
   private pending: RecordedEvent[] = [];
+  private pendingBytes = 0;
   /** The position the next batch starts after (undefined: the first event of the store). */
   private sentUpTo: GlobalPosition | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -72,6 +73,8 @@ export class EventExport {
   private skipped = 0;
   private batches = 0;
   private lastError: string | null = null;
+  /** Failures since the last batch went out. */
+  private failures = 0;
   /** Bumped by every (re)start, so that a failing run's leftovers do not touch the next one. */
   private run = 0;
 
@@ -99,15 +102,8 @@ export class EventExport {
     return this.sentUpTo;
   }
 
+  /** Connects and starts exporting; a failure here, as later, is retried (see status()). */
   async start(): Promise<void> {
-    // Idempotent, and retrying until Kafka answers (kafkajs keeps the sequence numbers that
-    // make its retries duplicate-free only while it retries): an outage pauses the export.
-    this.producer = this.options.kafka.producer({
-      ...reliableProducerConfig(),
-      idempotent: true,
-      retry: { initialRetryTime: 100, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
-    });
-    await this.producer.connect();
     const admin = this.options.kafka.admin();
     await admin.connect();
     try {
@@ -117,7 +113,8 @@ export class EventExport {
       await admin.disconnect();
     }
     if (this.partitions.length === 0) throw new Error(`${this.topic} has no partitions`);
-    await this.begin();
+    const run = ++this.run;
+    this.begin(run).catch((error: unknown) => this.fail(error, run));
   }
 
   async stop(): Promise<void> {
@@ -131,19 +128,38 @@ export class EventExport {
     await this.producer?.disconnect();
   }
 
-  /** Finds where the topic is, and follows the store from there. */
-  private async begin(): Promise<void> {
-    const run = ++this.run;
+  /** Finds where the topic is, and follows the store from there, with a producer of its own. */
+  private async begin(run: number): Promise<void> {
     this.pending = [];
+    this.pendingBytes = 0;
+    // A fresh producer id per run: after a failed send kafkajs's sequence numbers may not
+    // match what the broker holds, and reusing them could drop or refuse later batches. Its
+    // own retries are bounded, so an outage surfaces as a failure (and a restart from the
+    // topic), and stop() never waits on a send that retries forever.
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = this.options.kafka.producer({ ...reliableProducerConfig(), idempotent: true });
+    await this.producer.connect();
     const edge = await readPublishedEdge(this.options.kafka, this.topic);
+    if (run !== this.run) return;
+    if (edge.emptied.length > 0) {
+      throw new Error(
+        `${this.topic}: partitions ${edge.emptied.join(', ')} held events and hold none now (retention or deleted records); ` +
+          'not knowing what they held, the export will not publish the history again on its own: recreate the topic to export everything anew',
+      );
+    }
     this.edge = edge.lastOnPartition.size > 0 ? edge : undefined;
     this.sentUpTo = this.edge?.resumeAfter;
     this.log(`exporting events to ${this.topic} after ${this.sentUpTo ? formatPosition(this.sentUpTo) : 'the start'}`);
-    this.subscription = await this.options.store.subscribeToAll({
+    const subscription = await this.options.store.subscribeToAll({
       ...(this.sentUpTo ? { after: this.sentUpTo } : {}),
       onEvent: (event) => this.accept(event, run),
       onError: (error) => this.fail(error, run),
     });
+    if (run !== this.run) {
+      await subscription.close();
+      return;
+    }
+    this.subscription = subscription;
     this.running = true;
     this.lastError = null;
   }
@@ -153,7 +169,8 @@ export class EventExport {
     // Events the topic holds already stay in the batch too (and are left out when it is
     // sent): the batch's start position must not pass events still to be sent.
     this.pending.push(event);
-    if (this.pending.length >= this.maxBatch) {
+    this.pendingBytes += approximateBytes(event);
+    if (this.pending.length >= this.maxBatch || this.pendingBytes >= MAX_BATCH_BYTES) {
       await this.flush(run);
     } else if (!this.lingerTimer) {
       this.lingerTimer = setTimeout(() => {
@@ -173,25 +190,39 @@ export class EventExport {
   }
 
   private async send(run: number): Promise<void> {
-    if (run !== this.run || this.pending.length === 0 || !this.producer) return;
+    const producer = this.producer;
+    if (run !== this.run || this.pending.length === 0 || !producer) return;
     const batch = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     const batchAfter = this.sentUpTo ? formatPosition(this.sentUpTo) : 'start';
     const edge = this.edge;
-    const toSend = edge ? batch.filter((event) => !alreadyPublished(edge, this.partitionOf(event), event.position)) : batch;
-    if (toSend.length > 0) {
-      await this.producer.send({
-        topic: this.topic,
-        acks: -1,
-        messages: toSend.map((event) => exportMessage(event, this.partitionOf(event), batchAfter)),
-      });
+    const byPartition = new Map<number, Message[]>();
+    let toSend = 0;
+    for (const event of batch) {
+      const partition = this.partitionOf(event);
+      if (edge && alreadyPublished(edge, partition, event.position)) continue;
+      const messages = byPartition.get(partition) ?? [];
+      messages.push(exportMessage(event, partition, batchAfter));
+      byPartition.set(partition, messages);
+      toSend += 1;
     }
+    // One send per partition: kafkajs regroups a multi-partition send by leader when it
+    // retries, which can leave a partition out after a leadership move. Every send settles
+    // before a failure is reported, so a restart never reads the topic under a send still
+    // in flight.
+    const results = await Promise.allSettled(
+      [...byPartition.values()].map((messages) => producer.send({ topic: this.topic, acks: -1, messages })),
+    );
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
     if (run !== this.run) return;
-    this.published += toSend.length;
-    this.skipped += batch.length - toSend.length;
-    this.batches += toSend.length > 0 ? 1 : 0;
+    this.published += toSend;
+    this.skipped += batch.length - toSend;
+    this.batches += toSend > 0 ? 1 : 0;
     const last = batch[batch.length - 1];
     if (last) this.sentUpTo = last.position;
+    this.failures = 0;
   }
 
   private partitionOf(event: RecordedEvent): number {
@@ -204,7 +235,10 @@ export class EventExport {
     this.run += 1;
     this.running = false;
     this.lastError = error instanceof Error ? error.message : String(error);
-    this.log(`export stopped: ${this.lastError}; starting again in ${this.restartDelayMs} ms`);
+    // Doubling up to 30 s while failures repeat (Kafka down): a retry a second would only add noise.
+    const delay = Math.min(this.restartDelayMs * 2 ** Math.min(this.failures, 5), 30_000);
+    this.failures += 1;
+    this.log(`export stopped: ${this.lastError}; starting again in ${delay} ms`);
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     const subscription = this.subscription;
@@ -214,10 +248,22 @@ export class EventExport {
       await this.flushing.catch(() => undefined);
       this.restartTimer = setTimeout(() => {
         if (this.stopped) return;
-        this.begin().catch((err: unknown) => this.fail(err, this.run));
-      }, this.restartDelayMs);
+        const next = ++this.run;
+        this.begin(next).catch((err: unknown) => this.fail(err, next));
+      }, delay);
     })();
   }
+}
+
+/**
+ * Bytes per send, across its partitions: each partition's share stays under the broker's
+ * default 1 MB record-batch limit (a message text can be 192 KB of UTF-8).
+ */
+const MAX_BATCH_BYTES = 512 * 1024;
+
+/** A cheap upper bound of an event's size on the topic, for MAX_BATCH_BYTES. */
+function approximateBytes(event: RecordedEvent): number {
+  return 3 * JSON.stringify(event.data).length + 1_024;
 }
 
 const partitioner = Partitioners.DefaultPartitioner();

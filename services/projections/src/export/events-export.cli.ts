@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   const out: WriteStream | NodeJS.WriteStream = values.out ? createWriteStream(values.out) : process.stdout;
   let lines = 0;
   let notUpcast = 0;
+  /** Partition → the next offset to write. */
+  const next = new Map<number, bigint>();
   if (ends.size > 0) {
     const groupId = `events-export-${randomUUID()}`;
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
@@ -57,7 +59,10 @@ async function main(): Promise<void> {
             autoCommit: false,
             eachMessage: async ({ partition, message }) => {
               const end = ends.get(partition);
-              if (end === undefined || BigInt(message.offset) >= end) return;
+              const offset = BigInt(message.offset);
+              // Redelivered after a rebalance (offsets are not committed): written already.
+              if (end === undefined || offset >= end || offset < (next.get(partition) ?? 0n)) return;
+              next.set(partition, offset + 1n);
               // A failure ends the export (thrown, kafkajs would retry the message forever).
               try {
                 const parsed = publishedEventSchema.safeParse(JSON.parse(message.value?.toString() ?? 'null'));

@@ -12,6 +12,11 @@ export interface PublishedEdge {
   readonly resumeAfter: GlobalPosition | undefined;
   /** Partition → position of the last event on it. A partition not listed holds nothing. */
   readonly lastOnPartition: ReadonlyMap<number, GlobalPosition>;
+  /**
+   * Partitions that held messages and hold none now (retention, deleted records): what they
+   * held is unknowable, so the export must not guess.
+   */
+  readonly emptied: readonly number[];
 }
 
 /**
@@ -36,10 +41,14 @@ export async function readPublishedEdge(kafka: Kafka, topic: string, timeoutMs =
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
     const wanted = new Map<number, string>();
-    for (const { partition, high, low } of offsets) if (BigInt(high) > BigInt(low)) wanted.set(partition, (BigInt(high) - 1n).toString());
+    const emptied: number[] = [];
+    for (const { partition, high, low } of offsets) {
+      if (BigInt(high) > BigInt(low)) wanted.set(partition, (BigInt(high) - 1n).toString());
+      else if (BigInt(high) > 0n) emptied.push(partition);
+    }
     const lastOnPartition = new Map<number, GlobalPosition>();
     let resumeAfter: GlobalPosition | undefined;
-    if (wanted.size === 0) return { resumeAfter, lastOnPartition };
+    if (wanted.size === 0) return { resumeAfter, lastOnPartition, emptied };
 
     const groupId = `event-export-edge-${randomUUID()}`;
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, allowAutoTopicCreation: false });
@@ -47,8 +56,9 @@ export async function readPublishedEdge(kafka: Kafka, topic: string, timeoutMs =
     try {
       await consumer.subscribe({ topics: [topic], fromBeginning: false });
       const found = new Map<number, { position: GlobalPosition; batchAfter: string }>();
+      let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${topic}: could not read the last message of every partition within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(`${topic}: could not read the last message of every partition within ${timeoutMs} ms`)), timeoutMs);
         consumer
           .run({
             autoCommit: false,
@@ -56,24 +66,25 @@ export async function readPublishedEdge(kafka: Kafka, topic: string, timeoutMs =
               if (found.has(partition) || message.offset !== wanted.get(partition)) return;
               const position = message.headers?.[KafkaHeader.EventPosition]?.toString();
               const batchAfter = message.headers?.[KafkaHeader.BatchAfter]?.toString();
-              if (!position || !batchAfter) throw new Error(`${topic}/${partition}@${message.offset}: no ${KafkaHeader.EventPosition} or ${KafkaHeader.BatchAfter} header`);
-              found.set(partition, { position: parsePosition(position), batchAfter });
-              if (found.size === wanted.size) {
-                clearTimeout(timer);
-                resolve();
+              // Rejected, not thrown: kafkajs would restart the consumer and lose the seeks.
+              if (!position || !batchAfter) {
+                reject(new Error(`${topic}/${partition}@${message.offset}: no ${KafkaHeader.EventPosition} or ${KafkaHeader.BatchAfter} header (was it written by the export?)`));
+                return;
               }
+              found.set(partition, { position: parsePosition(position), batchAfter });
+              if (found.size === wanted.size) resolve();
             },
           })
           .catch(reject);
         for (const [partition, offset] of wanted) consumer.seek({ topic, partition, offset });
-      });
+      }).finally(() => clearTimeout(timer));
       for (const [partition, { position, batchAfter }] of found) {
         lastOnPartition.set(partition, position);
         if (batchAfter === 'start') continue;
         const after = parsePosition(batchAfter);
         if (!resumeAfter || comparePositions(after, resumeAfter) > 0) resumeAfter = after;
       }
-      return { resumeAfter, lastOnPartition };
+      return { resumeAfter, lastOnPartition, emptied };
     } finally {
       await consumer.disconnect();
       await admin.deleteGroups([groupId]).catch(() => undefined);

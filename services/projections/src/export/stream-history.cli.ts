@@ -11,7 +11,8 @@ import { createEventStore, endpointEnv, endpointsInEnv, formatPosition, type Rec
  *
  * One line per event (revision, time, type, acting user, command id, data), or with `--json`
  * one JSON object per line with the data and metadata as stored. Reads EVENTSTORE_URL, or
- * else POSTGRES_URL. A stream with no events prints nothing and exits 0.
+ * else POSTGRES_URL, and changes nothing there (it does not migrate the schema). A stream with
+ * no events prints nothing and exits 0.
  */
 
 const usage = 'usage: history (conversation <id> | user <id> | <stream name>) [--json]';
@@ -19,9 +20,11 @@ const PAGE = 1_000;
 
 function streamNameOf(args: readonly string[]): string {
   const [kind, id] = args;
-  if (kind === 'conversation' && id) return conversationStream(id);
-  if (kind === 'user' && id) return userStream(id);
-  if (kind && args.length === 1) return kind;
+  if (kind === 'conversation' || kind === 'user') {
+    if (!id || args.length !== 2) throw new Error(usage);
+    return kind === 'conversation' ? conversationStream(id) : userStream(id);
+  }
+  if (kind && args.length === 1 && /^(conversation|user)-./.test(kind)) return kind;
   throw new Error(usage);
 }
 
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
   const streamName = streamNameOf(positionals);
   const endpoints = endpointsInEnv();
   if (!endpoints.postgres && !endpoints.eventstore) throw new Error(`set ${endpointEnv.eventstore} or ${endpointEnv.postgres}`);
-  const store = await createEventStore({ postgresUrl: endpoints.postgres ?? '', eventStoreUrl: endpoints.eventstore });
+  const store = await createEventStore({ postgresUrl: endpoints.postgres ?? '', eventStoreUrl: endpoints.eventstore }, { migrate: false });
   try {
     for (let from = 0n; ; ) {
       const page = await store.readStream(streamName, { fromRevision: from, maxCount: PAGE });
