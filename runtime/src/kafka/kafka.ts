@@ -1,5 +1,5 @@
 import { type TopicName, Topic } from '@chat/contracts';
-import { type ConsumerConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type ProducerConfig } from 'kafkajs';
+import { type Admin, ConfigResourceTypes, type ConsumerConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type ProducerConfig } from 'kafkajs';
 
 /**
  * Kafka wiring shared by every service: one way to build clients, the topics with their
@@ -56,7 +56,10 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicName[] = 
       try {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((topic) => !existing.has(topic));
-        if (missing.length === 0) return;
+        if (missing.length === 0) {
+          await applyTopicConfig(admin, topics);
+          return;
+        }
         await admin.createTopics({
           waitForLeaders: true,
           topics: missing.map((topic) => ({
@@ -73,6 +76,21 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicName[] = 
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Brings the settings of topicConfig to topics that exist without them (created by an older build). */
+async function applyTopicConfig(admin: Admin, topics: readonly TopicName[]): Promise<void> {
+  const configured = topics.filter((topic) => topicConfig[topic]);
+  if (configured.length === 0) return;
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: configured.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: topic, configNames: (topicConfig[topic] ?? []).map((c) => c.name) })),
+  });
+  for (const resource of described.resources) {
+    const wanted = topicConfig[resource.resourceName as TopicName] ?? [];
+    const differs = wanted.some(({ name, value }) => resource.configEntries.find((entry) => entry.configName === name)?.configValue !== value);
+    if (differs) await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: resource.resourceName, configEntries: wanted }] });
   }
 }
 

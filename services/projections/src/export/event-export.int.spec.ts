@@ -4,11 +4,12 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { KafkaHeader, parseEvent, publishedEventSchema } from '@chat/contracts';
+import { KafkaHeader, parseEvent, publishedEventSchema, Topic } from '@chat/contracts';
 import {
   comparePositions,
   createKafka,
   endpointsInEnv,
+  ensureTopics,
   formatPosition,
   freePort,
   parsePosition,
@@ -18,7 +19,7 @@ import {
   toEndpoints,
 } from '@chat/runtime';
 import { buildWorkspaces, ServiceProcess, waitFor } from '@chat/runtime/testing';
-import type { Kafka, PartitionMetadata } from 'kafkajs';
+import { ConfigResourceTypes, type Kafka, type PartitionMetadata } from 'kafkajs';
 import { generateScenario } from '../domain/testing/chat-scenario';
 import { appendScenario, openScratchEventStore, type ScratchEventStore } from '../replay/testing/scratch-event-store';
 import { EventExport, exportMessage, partitionOfStream } from './event-export';
@@ -211,6 +212,31 @@ describe('EventExport (PostgreSQL event store, Kafka)', () => {
       await second.stop();
     }
   }, 120_000);
+
+  it('keeps the analysts’ topic forever, also one created by an older build with the broker’s retention', async () => {
+    await ensureTopics(kafka, [Topic.Events]);
+    const admin = kafka.admin();
+    await admin.connect();
+    const retention = async (): Promise<string | undefined> => {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: Topic.Events, configNames: ['retention.ms'] }],
+      });
+      return described.resources[0]?.configEntries.find((entry) => entry.configName === 'retention.ms')?.configValue;
+    };
+    try {
+      expect(await retention()).toBe('-1');
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: Topic.Events, configEntries: [{ name: 'retention.ms', value: '604800000' }] }],
+      });
+      expect(await retention()).toBe('604800000');
+      await ensureTopics(kafka, [Topic.Events]);
+      expect(await retention()).toBe('-1');
+    } finally {
+      await admin.disconnect();
+    }
+  });
 
   it('prints a conversation’s whole history for an audit, as stored, oldest first', async () => {
     const store = new PostgresEventStore({ connectionString: endpoints.postgresUrl });

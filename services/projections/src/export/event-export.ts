@@ -102,19 +102,11 @@ export class EventExport {
     return this.sentUpTo;
   }
 
-  /** Connects and starts exporting; a failure here, as later, is retried (see status()). */
-  async start(): Promise<void> {
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
-      const metadata = await admin.fetchTopicMetadata({ topics: [this.topic] });
-      this.partitions = metadata.topics[0]?.partitions ?? [];
-    } finally {
-      await admin.disconnect();
-    }
-    if (this.partitions.length === 0) throw new Error(`${this.topic} has no partitions`);
+  /** Starts exporting in the background; every failure, from the first, is reported in status() and retried. */
+  start(): Promise<void> {
     const run = ++this.run;
     this.begin(run).catch((error: unknown) => this.fail(error, run));
+    return Promise.resolve();
   }
 
   async stop(): Promise<void> {
@@ -137,10 +129,19 @@ export class EventExport {
     // own retries are bounded, so an outage surfaces as a failure (and a restart from the
     // topic), and stop() never waits on a send that retries forever.
     await this.producer?.disconnect().catch(() => undefined);
-    this.producer = this.options.kafka.producer({ ...reliableProducerConfig(), idempotent: true });
-    await this.producer.connect();
+    const producer = this.options.kafka.producer({ ...reliableProducerConfig(), idempotent: true });
+    this.producer = producer;
+    // Whatever this run opened is closed again if a stop (or a newer run) came meanwhile.
+    const superseded = async (): Promise<boolean> => {
+      if (run === this.run) return false;
+      await producer.disconnect().catch(() => undefined);
+      return true;
+    };
+    await producer.connect();
+    if (await superseded()) return;
+    this.partitions = await this.topicPartitions();
     const edge = await readPublishedEdge(this.options.kafka, this.topic);
-    if (run !== this.run) return;
+    if (await superseded()) return;
     if (edge.emptied.length > 0) {
       throw new Error(
         `${this.topic}: partitions ${edge.emptied.join(', ')} held events and hold none now (retention or deleted records); ` +
@@ -157,11 +158,26 @@ export class EventExport {
     });
     if (run !== this.run) {
       await subscription.close();
+      await producer.disconnect().catch(() => undefined);
       return;
     }
     this.subscription = subscription;
     this.running = true;
     this.lastError = null;
+    this.failures = 0;
+  }
+
+  private async topicPartitions(): Promise<PartitionMetadata[]> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [this.topic] });
+      const partitions = metadata.topics[0]?.partitions ?? [];
+      if (partitions.length === 0) throw new Error(`${this.topic} has no partitions`);
+      return partitions;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   private async accept(event: RecordedEvent, run: number): Promise<void> {
@@ -236,7 +252,7 @@ export class EventExport {
     this.running = false;
     this.lastError = error instanceof Error ? error.message : String(error);
     // Doubling up to 30 s while failures repeat (Kafka down): a retry a second would only add noise.
-    const delay = Math.min(this.restartDelayMs * 2 ** Math.min(this.failures, 5), 30_000);
+    const delay = Math.min(this.restartDelayMs * 2 ** Math.min(this.failures, 5), Math.max(this.restartDelayMs, 30_000));
     this.failures += 1;
     this.log(`export stopped: ${this.lastError}; starting again in ${delay} ms`);
     clearTimeout(this.lingerTimer);
@@ -246,6 +262,7 @@ export class EventExport {
     void (async () => {
       await subscription?.close().catch(() => undefined);
       await this.flushing.catch(() => undefined);
+      if (this.stopped) return;
       this.restartTimer = setTimeout(() => {
         if (this.stopped) return;
         const next = ++this.run;
@@ -263,7 +280,7 @@ const MAX_BATCH_BYTES = 512 * 1024;
 
 /** A cheap upper bound of an event's size on the topic, for MAX_BATCH_BYTES. */
 function approximateBytes(event: RecordedEvent): number {
-  return 3 * JSON.stringify(event.data).length + 1_024;
+  return 3 * (JSON.stringify(event.data).length + JSON.stringify(event.metadata).length) + 1_024;
 }
 
 const partitioner = Partitioners.DefaultPartitioner();
