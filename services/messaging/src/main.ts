@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { endpointsInEnv, serveHealth, toEndpoints } from '@chat/runtime';
+import { endpointsInEnv, intFromEnv, serveHealth, toEndpoints } from '@chat/runtime';
 import { KafkaCommandServer } from './kafka/kafka-command.server';
 import { MessagingModule } from './messaging.module';
 
@@ -22,7 +22,7 @@ async function bootstrap(): Promise<void> {
   });
   app.enableShutdownHooks();
   await app.listen();
-  const port = Number(process.env.MESSAGING_PORT ?? 3101);
+  const port = intFromEnv(process.env, 'MESSAGING_PORT', 3101);
   const host = process.env.HEALTH_HOST?.trim() || '127.0.0.1';
   const health = await serveHealth({ port, host, service: 'messaging', check: () => ({ healthy: server.ready }) });
   process.once('exit', () => health.close());

@@ -12,6 +12,7 @@ import {
   reportRedisOutages,
   serveHealth,
   toEndpoints,
+  intFromEnv,
   readStoreClient,
 } from '@chat/runtime';
 import { Redis } from 'ioredis';
@@ -19,13 +20,6 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { PresenceService } from './presence.service';
 import { PresenceStore } from './presence-store';
-
-function numberFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name]?.trim();
-  const value = raw ? Number(raw) : fallback;
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got '${raw}'`);
-  return value;
-}
 
 /**
  * The presence service: consumes the gateways' socket reports and the read side's
@@ -49,8 +43,8 @@ async function main(): Promise<void> {
     queries: new ReadModelQueries(mongo.db()),
     producer: new BatchingProducer(producer),
     instanceId,
-    graceMs: numberFromEnv('PRESENCE_GRACE_MS', 3_000),
-    defaultGatewayTtlMs: numberFromEnv('PRESENCE_GATEWAY_TTL_MS', 20_000),
+    graceMs: intFromEnv(process.env, 'PRESENCE_GRACE_MS', 3_000),
+    defaultGatewayTtlMs: intFromEnv(process.env, 'PRESENCE_GATEWAY_TTL_MS', 20_000),
     log,
   });
 
@@ -77,7 +71,7 @@ async function main(): Promise<void> {
   });
   await Promise.all([reports.start(), messages.start()]);
 
-  const sweepEveryMs = numberFromEnv('PRESENCE_SWEEP_MS', 500);
+  const sweepEveryMs = intFromEnv(process.env, 'PRESENCE_SWEEP_MS', 500, 1);
   let sweeping = false;
   const sweeper = setInterval(() => {
     if (sweeping) return;
@@ -88,7 +82,7 @@ async function main(): Promise<void> {
       .finally(() => (sweeping = false));
   }, sweepEveryMs);
 
-  const port = numberFromEnv('PRESENCE_PORT', 3103);
+  const port = intFromEnv(process.env, 'PRESENCE_PORT', 3103);
   const host = process.env.HEALTH_HOST?.trim() || '127.0.0.1';
   const health = await serveHealth({
     port,

@@ -6,6 +6,7 @@ import {
   createKafka,
   endpointsInEnv,
   ensureTopics,
+  intFromEnv,
   reliableProducerConfig,
   toEndpoints,
   readStoreClient,
@@ -37,13 +38,13 @@ async function main(): Promise<void> {
   const producer = kafka.producer(reliableProducerConfig());
   await producer.connect();
 
-  const pauseMs = Number(process.env.PROJECTIONS_FAULT_PAUSE_BEFORE_CHECKPOINT_MS ?? 0);
+  const pauseMs = intFromEnv(process.env, 'PROJECTIONS_FAULT_PAUSE_BEFORE_CHECKPOINT_MS', 0);
   /** A worker on whichever set of read models is active now, from that set's checkpoint. */
   const openWorker = async (): Promise<{ storage: MongoReadModelStorage; worker: ProjectionWorker }> => {
     const storage = await MongoReadModelStorage.open(db);
     // This worker is the one writer of the active set: it remembers what it wrote, and
     // knows the messages of events appended after it started cannot be stored yet.
-    const applier = new BatchApplier(storage, { cacheSize: Number(process.env.PROJECTIONS_CACHE_DOCUMENTS ?? 100_000) });
+    const applier = new BatchApplier(storage, { cacheSize: intFromEnv(process.env, 'PROJECTIONS_CACHE_DOCUMENTS', 100_000) });
     applier.startFreshAfter(await store.headPosition());
     const worker = new ProjectionWorker({
       store,
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     })()
       .catch((err: unknown) => log(`could not follow the active set: ${err instanceof Error ? err.message : String(err)}`))
       .finally(() => (moving = false));
-  }, Number(process.env.PROJECTIONS_ACTIVE_SET_CHECK_MS ?? 2_000));
+  }, intFromEnv(process.env, 'PROJECTIONS_ACTIVE_SET_CHECK_MS', 2_000, 1));
   const lag = new LagMonitor(store, () => current.worker.position);
   lag.start();
   // EVENT_EXPORT=off: no export (test systems sharing one store and topic); EVENT_EXPORT_TOPIC:
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   await exporter?.start();
   const exportLag = exporter && new LagMonitor(store, () => exporter.position);
   exportLag?.start();
-  const port = Number(process.env.PROJECTIONS_PORT ?? 3102);
+  const port = intFromEnv(process.env, 'PROJECTIONS_PORT', 3102);
   const host = process.env.HEALTH_HOST?.trim() || '127.0.0.1';
   const server = await startHealthServer({ worker, lag, ...(exporter && exportLag ? { exporter, exportLag } : {}), port, host });
   log(`projecting into ${db.databaseName}; health on http://${host}:${port}/health`);
