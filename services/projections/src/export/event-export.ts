@@ -145,7 +145,7 @@ export class EventExport {
     if (edge.emptied.length > 0) {
       throw new Error(
         `${this.topic}: partitions ${edge.emptied.join(', ')} held events and hold none now (retention or deleted records); ` +
-          'not knowing what they held, the export will not publish the history again on its own: recreate the topic to export everything anew',
+          'not knowing what they held, the export will not publish the history again on its own: to export everything anew, stop this service, recreate the topic and start it',
       );
     }
     this.edge = edge.lastOnPartition.size > 0 ? edge : undefined;
