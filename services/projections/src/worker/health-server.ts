@@ -1,4 +1,5 @@
-import { type Server, type ServerResponse, createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { serveHealth } from '@chat/runtime';
 import type { EventExport } from '../export/event-export';
 import type { LagMonitor } from './lag-monitor';
 import type { ProjectionWorker } from './projection-worker';
@@ -17,27 +18,25 @@ export function startHealthServer(options: {
   port: number;
   host: string;
 }): Promise<Server> {
-  const server = createServer((req, res) => {
-    void respond(req.method, req.url, res);
-  });
   // Lag is measured per request: a cached figure would say "caught up" about events
   // appended since it was taken.
-  const respond = async (method: string | undefined, url: string | undefined, res: ServerResponse): Promise<void> => {
+  const figures = async () => {
     const { exporter, exportLag: exportLagMonitor } = options;
     const [lag, exportLag] = await Promise.all([
       options.lag.measure().catch(() => options.lag.current),
       exportLagMonitor?.measure().catch(() => exportLagMonitor.current),
     ]);
-    const status = options.worker.status();
-    const exported = exporter?.status();
-    const req = { method, url };
-    if (req.method === 'GET' && req.url === '/health') {
-      const healthy = status.running && (exported?.running ?? true);
-      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          status: healthy ? 'ok' : 'error',
-          service: 'projections',
+    return { lag, exportLag, status: options.worker.status(), exported: exporter?.status() };
+  };
+  return serveHealth({
+    port: options.port,
+    host: options.host,
+    service: 'projections',
+    check: async () => {
+      const { lag, exportLag, status, exported } = await figures();
+      return {
+        healthy: status.running && (exported?.running ?? true),
+        details: {
           checkpoint: status.checkpoint,
           head: lag?.head ?? null,
           lagEvents: lag?.events ?? null,
@@ -48,38 +47,28 @@ export function startHealthServer(options: {
           buffered: status.buffered,
           error: status.error,
           export: exported ? { ...exported, lagEvents: exportLag?.events ?? null, lagCapped: exportLag?.capped ?? false } : null,
-        }),
-      );
-      return;
-    }
-    if (req.method === 'GET' && req.url === '/metrics') {
+        },
+      };
+    },
+    metrics: async () => {
+      const { lag, exportLag, status, exported } = await figures();
       const [commit, prepare] = (status.checkpoint ?? '-1/-1').split('/');
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(
-        [
-          ...metric('projections_up', 'gauge', '1 while the worker applies events.', status.running ? 1 : 0),
-          ...metric('projections_lag_events', 'gauge', 'Events in the store after the checkpoint (capped).', lag?.events ?? 0),
-          ...metric('projections_applied_events_total', 'counter', 'Events applied since the worker started.', status.appliedEvents),
-          ...metric('projections_checkpoint_commit', 'gauge', 'Commit part of the checkpoint position.', commit),
-          ...metric('projections_checkpoint_prepare', 'gauge', 'Prepare part of the checkpoint position.', prepare),
-          ...(exported
-            ? [
-                ...metric('events_export_up', 'gauge', "1 while the export publishes events to the analysts' topic.", exported.running ? 1 : 0),
-                ...metric('events_export_lag_events', 'gauge', 'Events in the store after the last one known published (capped).', exportLag?.events ?? 0),
-                ...metric('events_export_published_total', 'counter', 'Events published since the export started.', exported.publishedEvents),
-              ]
-            : []),
-          '',
-        ].join('\n'),
-      );
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'error', message: 'Not found' }));
-  };
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve(server));
+      return [
+        ...metric('projections_up', 'gauge', '1 while the worker applies events.', status.running ? 1 : 0),
+        ...metric('projections_lag_events', 'gauge', 'Events in the store after the checkpoint (capped).', lag?.events ?? 0),
+        ...metric('projections_applied_events_total', 'counter', 'Events applied since the worker started.', status.appliedEvents),
+        ...metric('projections_checkpoint_commit', 'gauge', 'Commit part of the checkpoint position.', commit),
+        ...metric('projections_checkpoint_prepare', 'gauge', 'Prepare part of the checkpoint position.', prepare),
+        ...(exported
+          ? [
+              ...metric('events_export_up', 'gauge', "1 while the export publishes events to the analysts' topic.", exported.running ? 1 : 0),
+              ...metric('events_export_lag_events', 'gauge', 'Events in the store after the last one known published (capped).', exportLag?.events ?? 0),
+              ...metric('events_export_published_total', 'counter', 'Events published since the export started.', exported.publishedEvents),
+            ]
+          : []),
+        '',
+      ].join('\n');
+    },
   });
 }
 
