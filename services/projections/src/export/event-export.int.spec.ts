@@ -23,6 +23,7 @@ import { ConfigResourceTypes, type Kafka, type PartitionMetadata } from 'kafkajs
 import { generateScenario } from '../domain/testing/chat-scenario';
 import { appendScenario, openScratchEventStore, type ScratchEventStore } from '../replay/testing/scratch-event-store';
 import { EventExport, exportMessage, partitionOfStream } from './event-export';
+import { readTopicRanges, topicRanges } from './topic-range';
 
 // The analysts' stream against real Kafka and the PostgreSQL event store: every event once,
 // in each stream's order, valid against the contract; a half-sent batch completed exactly
@@ -57,29 +58,21 @@ interface Received {
   readonly value: unknown;
 }
 
-/** Everything on the topic now, read with a group of its own. */
+/** Everything on the topic now. */
 async function readTopic(topic: string): Promise<Received[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const total = (await admin.fetchTopicOffsets(topic)).reduce((sum, { high, low }) => sum + Number(high) - Number(low), 0);
-  await admin.disconnect();
   const received: Received[] = [];
-  if (total === 0) return received;
-  const consumer = kafka.consumer({ groupId: `export-reader-${randomUUID()}`, maxWaitTimeInMs: 50 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
-        received.push({ partition, key: message.key?.toString() ?? '', headers, value: JSON.parse(message.value?.toString() ?? 'null') });
-      },
-    });
-    await waitFor(() => received.length >= total, 30_000, () => `${total} messages on ${topic} (${received.length} read)`);
-  } finally {
-    await consumer.disconnect();
-  }
+  const { ranges } = await topicRanges(kafka, topic);
+  await readTopicRanges(
+    kafka,
+    topic,
+    ranges,
+    (partition, message) => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(value);
+      received.push({ partition, key: message.key?.toString() ?? '', headers, value: JSON.parse(message.value?.toString() ?? 'null') });
+    },
+    { timeoutMs: 30_000, what: `every message of ${topic}` },
+  );
   return received;
 }
 

@@ -60,7 +60,8 @@ export class EventExport {
   private subscription: Subscription | undefined;
   /** What the topic held when this run started (undefined: nothing). */
   private edge: PublishedEdge | undefined;
-  private pending: RecordedEvent[] = [];
+  /** Events to send, each with its value on the topic (serialized once, also to size the batch). */
+  private pending: { readonly event: RecordedEvent; readonly value: string }[] = [];
   private pendingBytes = 0;
   /** The position the next batch starts after (undefined: the first event of the store). */
   private sentUpTo: GlobalPosition | undefined;
@@ -73,7 +74,7 @@ export class EventExport {
   private skipped = 0;
   private batches = 0;
   private lastError: string | null = null;
-  /** Failures since the last batch went out. */
+  /** Failures since a run last started. */
   private failures = 0;
   /** Bumped by every (re)start, so that a failing run's leftovers do not touch the next one. */
   private run = 0;
@@ -184,8 +185,10 @@ export class EventExport {
     if (run !== this.run) return;
     // Events the topic holds already stay in the batch too (and are left out when it is
     // sent): the batch's start position must not pass events still to be sent.
-    this.pending.push(event);
-    this.pendingBytes += approximateBytes(event);
+    const value = JSON.stringify(publishedEvent(event));
+    this.pending.push({ event, value });
+    // At most 3 bytes of UTF-8 per UTF-16 unit, plus key and headers.
+    this.pendingBytes += 3 * value.length + 1_024;
     if (this.pending.length >= this.maxBatch || this.pendingBytes >= MAX_BATCH_BYTES) {
       await this.flush(run);
     } else if (!this.lingerTimer) {
@@ -215,11 +218,11 @@ export class EventExport {
     const edge = this.edge;
     const byPartition = new Map<number, Message[]>();
     let toSend = 0;
-    for (const event of batch) {
+    for (const { event, value } of batch) {
       const partition = this.partitionOf(event);
       if (edge && alreadyPublished(edge, partition, event.position)) continue;
       const messages = byPartition.get(partition) ?? [];
-      messages.push(exportMessage(event, partition, batchAfter));
+      messages.push(exportMessage(event, partition, batchAfter, value));
       byPartition.set(partition, messages);
       toSend += 1;
     }
@@ -237,8 +240,7 @@ export class EventExport {
     this.skipped += batch.length - toSend;
     this.batches += toSend > 0 ? 1 : 0;
     const last = batch[batch.length - 1];
-    if (last) this.sentUpTo = last.position;
-    this.failures = 0;
+    if (last) this.sentUpTo = last.event.position;
   }
 
   private partitionOf(event: RecordedEvent): number {
@@ -278,11 +280,6 @@ export class EventExport {
  */
 const MAX_BATCH_BYTES = 512 * 1024;
 
-/** A cheap upper bound of an event's size on the topic, for MAX_BATCH_BYTES. */
-function approximateBytes(event: RecordedEvent): number {
-  return 3 * (JSON.stringify(event.data).length + JSON.stringify(event.metadata).length) + 1_024;
-}
-
 const partitioner = Partitioners.DefaultPartitioner();
 
 /**
@@ -294,11 +291,16 @@ export function partitionOfStream(streamName: string, partitions: PartitionMetad
 }
 
 /** One event as a message of the analysts' topic; `batchAfter`: where its batch started ('start' for the first). */
-export function exportMessage(event: RecordedEvent, partition: number, batchAfter: string): Message & { partition: number } {
+export function exportMessage(
+  event: RecordedEvent,
+  partition: number,
+  batchAfter: string,
+  value = JSON.stringify(publishedEvent(event)),
+): Message & { partition: number } {
   return {
     key: event.streamName,
     partition,
-    value: JSON.stringify(publishedEvent(event)),
+    value,
     headers: {
       [KafkaHeader.Type]: event.type,
       [KafkaHeader.Version]: String(event.metadata.schemaVersion),

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseEvent, publishedEventSchema, Topic } from '@chat/contracts';
-import { createKafka, endpointEnv, endpointsInEnv } from '@chat/runtime';
+import { createKafka, endpointEnv, endpointsInEnv, parseBrokers } from '@chat/runtime';
+import { readTopicRanges, topicRanges } from './topic-range';
 
 /**
  * Exports the analysts' topic as it is now to NDJSON (one PublishedEvent per line), for
@@ -31,68 +31,25 @@ async function main(): Promise<void> {
   const brokers = endpointsInEnv().kafka;
   if (!brokers) throw new Error(`${endpointEnv.kafka} is not set`);
   const topic = values.topic ?? Topic.Events;
-  const kafka = createKafka({ brokers: brokers.split(',').map((b) => b.trim()), clientId: 'events-export' });
+  const kafka = createKafka({ brokers: parseBrokers(brokers), clientId: 'events-export' });
 
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map<number, bigint>();
-  try {
-    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
-  } finally {
-    await admin.disconnect();
-  }
-
+  const { ranges } = await topicRanges(kafka, topic);
   const out: WriteStream | NodeJS.WriteStream = values.out ? createWriteStream(values.out) : process.stdout;
   let lines = 0;
   let notUpcast = 0;
-  /** Partition → the next offset to write. */
-  const next = new Map<number, bigint>();
-  if (ends.size > 0) {
-    const groupId = `events-export-${randomUUID()}`;
-    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        consumer
-          .run({
-            autoCommit: false,
-            eachMessage: async ({ partition, message }) => {
-              const end = ends.get(partition);
-              const offset = BigInt(message.offset);
-              // Redelivered after a rebalance (offsets are not committed): written already.
-              if (end === undefined || offset >= end || offset < (next.get(partition) ?? 0n)) return;
-              next.set(partition, offset + 1n);
-              // A failure ends the export (thrown, kafkajs would retry the message forever).
-              try {
-                const parsed = publishedEventSchema.safeParse(JSON.parse(message.value?.toString() ?? 'null'));
-                if (!parsed.success) throw new Error(`${topic}/${partition}@${message.offset} is not a PublishedEvent`);
-                let event = parsed.data;
-                if (values.upcast) {
-                  const current = parseEvent(event.type, event.version, event.data);
-                  // Kept as stored (and counted): an export leaves nothing out.
-                  if (current.success) event = { ...event, version: current.data.version, data: current.data.data };
-                  else notUpcast += 1;
-                }
-                if (!out.write(`${JSON.stringify(event)}\n`)) await once(out, 'drain');
-                lines += 1;
-                if (BigInt(message.offset) + 1n >= end) ends.delete(partition);
-                if (ends.size === 0) resolve();
-              } catch (error) {
-                reject(error instanceof Error ? error : new Error(String(error)));
-              }
-            },
-          })
-          .catch(reject);
-      });
-    } finally {
-      await consumer.disconnect();
-      const cleanup = kafka.admin();
-      await cleanup.connect();
-      await cleanup.deleteGroups([groupId]).catch(() => undefined);
-      await cleanup.disconnect();
+  await readTopicRanges(kafka, topic, ranges, async (partition, message) => {
+    const parsed = publishedEventSchema.safeParse(JSON.parse(message.value?.toString() ?? 'null'));
+    if (!parsed.success) throw new Error(`${topic}/${partition}@${message.offset} is not a PublishedEvent`);
+    let event = parsed.data;
+    if (values.upcast) {
+      const current = parseEvent(event.type, event.version, event.data);
+      // Kept as stored (and counted): an export leaves nothing out.
+      if (current.success) event = { ...event, version: current.data.version, data: current.data.data };
+      else notUpcast += 1;
     }
-  }
+    if (!out.write(`${JSON.stringify(event)}\n`)) await once(out, 'drain');
+    lines += 1;
+  });
   if (values.out) {
     await new Promise<void>((resolve, reject) => (out as WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())));
   }

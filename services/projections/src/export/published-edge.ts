@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { KafkaHeader } from '@chat/contracts';
 import { comparePositions, type GlobalPosition, parsePosition } from '@chat/runtime';
 import type { Kafka } from 'kafkajs';
+import { readTopicRanges, topicRanges } from './topic-range';
 
 /**
  * How far the analysts' topic got: per partition, the position of its last event, and the
@@ -32,64 +32,30 @@ export function alreadyPublished(edge: PublishedEdge, partition: number, positio
 }
 
 /**
- * Reads the last message of every partition of `topic` (with a consumer group of its own,
- * deleted afterwards) and derives the edge from their headers.
+ * Reads the last message of every partition of `topic` and derives the edge from their
+ * headers.
  */
 export async function readPublishedEdge(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<PublishedEdge> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const wanted = new Map<number, string>();
-    const emptied: number[] = [];
-    for (const { partition, high, low } of offsets) {
-      if (BigInt(high) > BigInt(low)) wanted.set(partition, (BigInt(high) - 1n).toString());
-      else if (BigInt(high) > 0n) emptied.push(partition);
-    }
-    const lastOnPartition = new Map<number, GlobalPosition>();
-    let resumeAfter: GlobalPosition | undefined;
-    if (wanted.size === 0) return { resumeAfter, lastOnPartition, emptied };
-
-    const groupId = `event-export-edge-${randomUUID()}`;
-    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, allowAutoTopicCreation: false });
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topics: [topic], fromBeginning: false });
-      const found = new Map<number, { position: GlobalPosition; batchAfter: string }>();
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`${topic}: could not read the last message of every partition within ${timeoutMs} ms`)), timeoutMs);
-        consumer
-          .run({
-            autoCommit: false,
-            eachMessage: async ({ partition, message }) => {
-              if (found.has(partition) || message.offset !== wanted.get(partition)) return;
-              const position = message.headers?.[KafkaHeader.EventPosition]?.toString();
-              const batchAfter = message.headers?.[KafkaHeader.BatchAfter]?.toString();
-              // Rejected, not thrown: kafkajs would restart the consumer and lose the seeks.
-              if (!position || !batchAfter) {
-                reject(new Error(`${topic}/${partition}@${message.offset}: no ${KafkaHeader.EventPosition} or ${KafkaHeader.BatchAfter} header (was it written by the export?)`));
-                return;
-              }
-              found.set(partition, { position: parsePosition(position), batchAfter });
-              if (found.size === wanted.size) resolve();
-            },
-          })
-          .catch(reject);
-        for (const [partition, offset] of wanted) consumer.seek({ topic, partition, offset });
-      }).finally(() => clearTimeout(timer));
-      for (const [partition, { position, batchAfter }] of found) {
-        lastOnPartition.set(partition, position);
-        if (batchAfter === 'start') continue;
-        const after = parsePosition(batchAfter);
-        if (!resumeAfter || comparePositions(after, resumeAfter) > 0) resumeAfter = after;
+  const { ranges, emptied } = await topicRanges(kafka, topic);
+  const lastOnPartition = new Map<number, GlobalPosition>();
+  let resumeAfter: GlobalPosition | undefined;
+  const lastMessages = new Map([...ranges].map(([partition, { to }]) => [partition, { from: to - 1n, to }]));
+  await readTopicRanges(
+    kafka,
+    topic,
+    lastMessages,
+    (partition, message) => {
+      const position = message.headers?.[KafkaHeader.EventPosition]?.toString();
+      const batchAfter = message.headers?.[KafkaHeader.BatchAfter]?.toString();
+      if (!position || !batchAfter) {
+        throw new Error(`${topic}/${partition}@${message.offset}: no ${KafkaHeader.EventPosition} or ${KafkaHeader.BatchAfter} header (was it written by the export?)`);
       }
-      return { resumeAfter, lastOnPartition, emptied };
-    } finally {
-      await consumer.disconnect();
-      await admin.deleteGroups([groupId]).catch(() => undefined);
-    }
-  } finally {
-    await admin.disconnect();
-  }
+      lastOnPartition.set(partition, parsePosition(position));
+      if (batchAfter === 'start') return;
+      const after = parsePosition(batchAfter);
+      if (!resumeAfter || comparePositions(after, resumeAfter) > 0) resumeAfter = after;
+    },
+    { timeoutMs, what: 'the last message of every partition' },
+  );
+  return { resumeAfter, lastOnPartition, emptied };
 }
