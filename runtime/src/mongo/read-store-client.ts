@@ -1,16 +1,55 @@
-import { MongoClient, type CommandStartedEvent, type CommandSucceededEvent, type CommandFailedEvent } from 'mongodb';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BSON, MongoClient, type CommandStartedEvent, type CommandSucceededEvent, type CommandFailedEvent } from 'mongodb';
 
 /**
  * The services' client of the read store. FerretDB v1 has no retryable writes, so the driver
- * is told up front. MONGO_COMMAND_STATS=<seconds> makes it log, every so many seconds, which
- * commands it sent (command, collection, the filter's shape) with their count and total time:
- * how to find out which query costs the read store what.
+ * is told up front. Two diagnostics, both off by default:
+ *   - MONGO_COMMAND_STATS=<seconds>: log, every so many seconds, which commands the service
+ *     sent (command, collection, the filter's shape) with their count and total time: how to
+ *     find out which query costs the read store what;
+ *   - MONGO_COMMAND_LOG=<folder>: append every command the service sends, as extended JSON,
+ *     one per line, to `<folder>/<name>-<pid>.ndjson`: what the scan check
+ *     (services/gateway/src/read-store-scans.e2e.spec.ts) asks the read store to explain.
  */
 export function readStoreClient(url: string, name: string, log: (line: string) => void): MongoClient {
   const everySeconds = Number(process.env.MONGO_COMMAND_STATS?.trim() || 0);
-  const client = new MongoClient(url, { retryWrites: false, monitorCommands: everySeconds > 0 });
+  const logFolder = process.env.MONGO_COMMAND_LOG?.trim() || undefined;
+  const client = new MongoClient(url, { retryWrites: false, monitorCommands: everySeconds > 0 || logFolder !== undefined });
   if (everySeconds > 0) reportCommandStats(client, name, everySeconds, log);
+  if (logFolder !== undefined) logCommands(client, join(logFolder, `${name}-${process.pid}.ndjson`));
   return client;
+}
+
+/** One line of a MONGO_COMMAND_LOG file. */
+export interface LoggedCommand {
+  readonly service: string;
+  readonly database: string;
+  readonly commandName: string;
+  /** The command as sent, without the driver's session and cluster fields. */
+  readonly command: Record<string, unknown>;
+}
+
+/** The commands a MONGO_COMMAND_LOG file holds, with their values' BSON types kept. */
+export function parseCommandLog(text: string): LoggedCommand[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => BSON.EJSON.parse(line, { relaxed: false }) as LoggedCommand);
+}
+
+/** Fields every command carries that say nothing of what it reads. */
+const DRIVER_FIELDS = new Set(['lsid', '$clusterTime', '$db', '$readPreference', 'txnNumber', 'autocommit', 'startTransaction', 'apiVersion']);
+
+function logCommands(client: MongoClient, file: string): void {
+  mkdirSync(join(file, '..'), { recursive: true });
+  const service = file.replace(/^.*\//, '').replace(/-\d+\.ndjson$/, '');
+  client.on('commandStarted', (event: CommandStartedEvent) => {
+    const command = Object.fromEntries(Object.entries(event.command as Record<string, unknown>).filter(([key]) => !DRIVER_FIELDS.has(key)));
+    const entry: LoggedCommand = { service, database: event.databaseName, commandName: event.commandName, command };
+    // Synchronously: a service stopped (or killed) right after a command still has it on record.
+    appendFileSync(file, `${BSON.EJSON.stringify(entry, { relaxed: false })}\n`);
+  });
 }
 
 function reportCommandStats(client: MongoClient, name: string, everySeconds: number, log: (line: string) => void): void {
@@ -44,10 +83,15 @@ function reportCommandStats(client: MongoClient, name: string, everySeconds: num
 }
 
 /** A filter's keys and operators, without its values. */
-function shapeOf(filter: unknown): string {
+export function shapeOf(filter: unknown): string {
   if (filter === undefined) return '';
-  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) return '?';
-  return `{${Object.entries(filter as Record<string, unknown>)
-    .map(([key, value]) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? `${key}:${shapeOf(value)}` : key))
+  if (!isOperatorDocument(filter)) return '?';
+  return `{${Object.entries(filter)
+    .map(([key, value]) => (isOperatorDocument(value) ? `${key}:${shapeOf(value)}` : key))
     .join(',')}}`;
+}
+
+/** A plain document (not a value: an array, or a BSON value such as Int32 or ObjectId). */
+function isOperatorDocument(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !('_bsontype' in value);
 }

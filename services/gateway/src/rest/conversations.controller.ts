@@ -96,10 +96,15 @@ export class ConversationsController {
     @Param('id') id: string,
     @Query() query: unknown,
   ): Promise<RestResponse<MessagesPageView>> {
-    const conversation = await this.forParticipant(id, caller._id);
-    const { limit, before } = parsedOrBadRequest(parseWith(messagesQuerySchema, query));
-    const page = await this.queries.messagesPage(conversation._id, before === undefined ? { limit } : { limit, before });
-    return { success: true, data: page };
+    const parsed = parseWith(messagesQuerySchema, query);
+    // One round of reads answers membership and the page; a bad query reads the smallest
+    // page, since only membership is answered (404 and 403 come before 400).
+    const options = parsed.success ? { limit: parsed.data.limit, ...(parsed.data.before === undefined ? {} : { before: parsed.data.before }) } : { limit: 1 };
+    const lookup = await this.queries.messagesPageFor(id, caller._id, options);
+    if (lookup.status === 'not_found') throw new RestError(HttpStatus.NOT_FOUND, ErrorMessage.ConversationNotFound);
+    if (lookup.status === 'not_participant') throw new RestError(HttpStatus.FORBIDDEN, ErrorMessage.NotAParticipant);
+    parsedOrBadRequest(parsed);
+    return { success: true, data: lookup.page };
   }
 
   /** Group admins add members; the decider checks who may. 200: nothing new is created. */

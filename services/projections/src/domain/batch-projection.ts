@@ -1,10 +1,23 @@
 import type { DomainEvent, MessageView } from '@chat/contracts';
-import { conversationIdOf, evolveConversation } from './conversations.projection';
-import type { DocumentMap, ReadModelDocuments, StoredDocument } from './document-set';
-import { evolveMessage, messageIdsOf } from './messages.projection';
-import { type ConversationDoc, contextOf, type ProjectedEvent, type ProjectionContext, unreadCountId } from './read-model-documents';
+import { contactsChangedBy, evolveContacts } from './contacts.projection';
+import { conversationIdOf, evolveConversation, joinersOf, type KnownMessage } from './conversations.projection';
+import { type DocumentMap, type ReadModelDocuments, type ReadModelKey, readModelKeys, type StoredDocument } from './document-set';
+import { unhandled } from './exhaustive';
+import { evolveInbox } from './inboxes.projection';
+import { evolveMessageIndex } from './message-index.projection';
+import { type MessageSentContext, messageIdsOf } from './messages.projection';
+import {
+  type ConversationDoc,
+  contextOf,
+  type ProjectedEvent,
+  type ProjectionContext,
+  timelinePageId,
+  timelinePageOf,
+  type TimelinePageDoc,
+} from './read-model-documents';
 import { messageView } from './read-model-views';
-import { evolveUnreadCount, type UnreadCountContext } from './unread-counts.projection';
+import { hasSeq } from './seq-ranges';
+import { evolveTimelinePage, messageOnPage } from './timeline.projection';
 import { evolveUser, userIdsOf } from './users.projection';
 
 /**
@@ -13,26 +26,17 @@ import { evolveUser, userIdsOf } from './users.projection';
  * event redelivered, or re-applied after a restart, finds its effect already there and
  * changes nothing, so it also reports nothing to notify.
  *
- * Within one event the documents are evolved in a fixed order (messages, unread counts, then
- * the conversation), so that each sees the conversation as it was before the event.
- *
- * Why re-applying is exact even after a write that stopped half-way: documents are written
- * back in dependency order (unread counts and messages, then conversations, then users; see
- * read-model-storage.ts), batch after batch. The only mutable state a projection reads from
- * another document is the conversation's (its readers and counters, a new message's place),
- * and a conversation document is written after every document that depends on it, so a
- * dependent is never behind a conversation that is already past the event being re-applied.
- * A message's sender never changes, a deleted message's readers never change, and a quoted
- * message's deletion is applied to its replies by the deletion itself, so those reads are
- * exact whenever they happen.
+ * Every document that depends on a conversation (its messages' documents and timeline pages,
+ * its readers' inboxes, its members' contacts) is evolved with the conversation as it was
+ * before the event, and written before it (read-model-storage.ts, writeOrder). So after a
+ * write that stopped half-way, no conversation is ahead of a document that depends on it:
+ * when a conversation is already past an event, so is everything that event changed, and when
+ * it is not, re-applying the event sees exactly the conversation it saw the first time. What
+ * a dependent reads of other documents never changes once written: a message's place and
+ * sender, a user's name and image.
  */
 
-export interface ChangedDocumentIds {
-  readonly users: string[];
-  readonly conversations: string[];
-  readonly messages: string[];
-  readonly unreadCounts: string[];
-}
+export type ChangedDocumentIds = { readonly [K in ReadModelKey]: string[] };
 
 /** What an event did that someone must be told about (see gateway-notifications.ts). */
 export type ProjectionEffect =
@@ -67,20 +71,24 @@ function appliesTo(doc: StoredDocument | null, context: ProjectionContext): bool
   return doc === null || doc.position < context.position;
 }
 
+function noChanges(): ChangedDocumentIds {
+  return { users: [], conversations: [], messages: [], timeline: [], inboxes: [], contacts: [] };
+}
+
 /**
  * Runs one projection on one document under the guard and keeps the result. Returns the new
  * document when it changed, undefined otherwise.
  */
-function evolveIn<D extends StoredDocument, C extends ProjectionContext>(
+function evolveIn<D extends StoredDocument>(
   map: DocumentMap<D>,
   id: string,
   changed: string[],
-  context: C,
-  evolve: (doc: D | null, context: C) => D | null,
+  context: ProjectionContext,
+  evolve: (doc: D | null) => D | null,
 ): D | undefined {
   const before = map.get(id);
   if (!appliesTo(before, context)) return undefined;
-  const after = evolve(before, context);
+  const after = evolve(before);
   if (after === null || after === before) return undefined;
   map.put(after);
   changed.push(id);
@@ -90,178 +98,306 @@ function evolveIn<D extends StoredDocument, C extends ProjectionContext>(
 function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments): EventChanges {
   const { event } = projected;
   const context = contextOf(projected);
-  const changed: ChangedDocumentIds = { users: [], conversations: [], messages: [], unreadCounts: [] };
-
-  for (const userId of userIdsOf(event)) {
-    evolveIn(documents.users, userId, changed.users, context, (doc) => evolveUser(doc, event, context));
-  }
+  const changed = noChanges();
 
   const conversationId = conversationIdOf(event);
-  if (conversationId === undefined) return { documents: changed, effect: null };
-  const conversation = documents.conversations.get(conversationId);
-  const updateUnread = (userId: string, extra: Partial<UnreadCountContext> = {}): void => {
-    const unreadContext: UnreadCountContext = { ...context, ...extra, userId, conversationId };
-    evolveIn(documents.unreadCounts, unreadCountId(userId, conversationId), changed.unreadCounts, unreadContext, (doc) =>
-      evolveUnreadCount(doc, event, unreadContext),
-    );
-  };
-  const messageContext = context;
+  if (conversationId === undefined) {
+    for (const userId of userIdsOf(event)) evolveIn(documents.users, userId, changed.users, context, (doc) => evolveUser(doc, event, context));
+    return { documents: changed, effect: null };
+  }
+
+  const before = documents.conversations.get(conversationId);
+  // Everything an event changes is written before its conversation: a conversation past the
+  // event means the rest is too.
+  if (!appliesTo(before, context)) return { documents: changed, effect: null };
+  const known = knownMessages(event, conversationId, documents);
+  const pages = new PageEvolution(documents.timeline, changed.timeline, conversationId, context);
   let effect: ProjectionEffect | null = null;
-  let conversationContext: Parameters<typeof evolveConversation>[2] = context;
+  let conversationContext: Parameters<typeof evolveConversation>[2] = { ...context, messages: known };
+  let message: KnownMessage | null = null;
+  let seqs: number[] = [];
 
   switch (event.type) {
-    case 'DirectConversationCreated':
-    case 'GroupConversationCreated':
-      for (const userId of new Set(event.data.participantIds)) updateUnread(userId);
-      break;
-    case 'ParticipantsAdded':
-      for (const userId of new Set(event.data.userIds)) updateUnread(userId, { liveMessageCount: conversation?.liveMessageCount ?? 0 });
-      break;
     case 'MessageSent': {
-      if (conversation === null) break;
+      if (before === null) break;
       const { messageId, senderId, replyTo } = event.data;
-      const sender = documents.users.get(senderId);
-      const quoted = replyTo === null ? null : documents.messages.get(replyTo);
-      conversationContext = { ...context, sender, replyTo: quoted };
-      // The message's place comes from the conversation, so it is only decided while the
-      // conversation itself is below the event (otherwise the message is already stored).
-      if (appliesTo(conversation, context)) {
-        const sentContext = { ...context, sender, replyTo: quoted, seq: conversation.messageCount + 1 };
-        const created = evolveIn(documents.messages, messageId, changed.messages, sentContext, (doc) =>
-          evolveMessage(doc, event, sentContext),
-        );
-        if (created) effect = { kind: 'message-sent', message: messageView(created) };
+      const seq = before.messageCount + 1;
+      // A message id seen before is that message again (its own document was counted, so its
+      // place is behind the conversation's count), never a second message.
+      const existing = documents.messages.get(messageId);
+      if (existing && (existing.conversationId !== conversationId || existing.seq < seq)) return { documents: changed, effect: null };
+      const quotedAt = replyTo === null ? undefined : known.get(replyTo);
+      const quoted = quotedAt ? messageOnPage(documents.timeline.get(timelinePageId(conversationId, timelinePageOf(quotedAt.seq))), quotedAt.seq) : null;
+      const sent: MessageSentContext = { ...context, sender: documents.users.get(senderId), replyTo: quoted, seq };
+      conversationContext = { ...context, sender: sent.sender, replyTo: quoted };
+      message = { seq, senderId };
+      evolveIn(documents.messages, messageId, changed.messages, context, (doc) => evolveMessageIndex(doc, event, { ...context, messageId, seq }));
+      if (replyTo !== null && quotedAt) {
+        evolveIn(documents.messages, replyTo, changed.messages, context, (doc) => evolveMessageIndex(doc, event, { ...context, messageId: replyTo, seq }));
       }
-      for (const userId of conversation.readerIds) if (userId !== senderId) updateUnread(userId);
+      const page = pages.evolve(timelinePageOf(seq), event, { sent });
+      const created = page && messageOnPage(page.after, seq);
+      if (created && !messageOnPage(page.before, seq)) effect = { kind: 'message-sent', message: messageView(created) };
       break;
     }
     case 'MessageDeleted': {
       const { messageId } = event.data;
-      const message = documents.messages.get(messageId);
-      const deleted = evolveIn(documents.messages, messageId, changed.messages, messageContext, (doc) =>
-        evolveMessage(doc, event, messageContext),
-      );
-      if (deleted) effect = { kind: 'message-deleted', conversationId, messageId };
-      for (const replyId of documents.repliesTo(messageId)) {
-        evolveIn(documents.messages, replyId, changed.messages, messageContext, (doc) => evolveMessage(doc, event, messageContext));
+      message = known.get(messageId) ?? null;
+      if (message === null) break;
+      const replies = documents.messages.get(messageId)?.replies ?? [];
+      const touched = new Set([timelinePageOf(message.seq), ...replies.map(timelinePageOf)]);
+      for (const page of touched) {
+        const result = pages.evolve(page, event);
+        if (result && messageChanged(result, message.seq)) effect = { kind: 'message-deleted', conversationId, messageId };
       }
-      const deletedMessage = message && { senderId: message.sender._id, readBy: message.readBy };
-      for (const userId of conversation?.readerIds ?? []) updateUnread(userId, { deletedMessage });
-      conversationContext = { ...context, deletedMessageKnown: message !== null };
       break;
     }
     case 'MessagesRead': {
+      // Only what this reader had not read yet changes (their inbox keeps what they read).
+      const readBefore = documents.inboxes.get(event.data.readerId)?.conversations[conversationId]?.read ?? [];
+      const unread = [...known].filter(([, m]) => !hasSeq(readBefore, m.seq));
+      seqs = unread.map(([, m]) => m.seq);
+      const newly: DomainEvent = { ...event, data: { ...event.data, messageIds: unread.map(([id]) => id) } };
       const read: string[] = [];
-      for (const messageId of new Set(event.data.messageIds)) {
-        const after = evolveIn(documents.messages, messageId, changed.messages, messageContext, (doc) =>
-          evolveMessage(doc, event, messageContext),
-        );
-        if (after) read.push(messageId);
+      for (const page of new Set(seqs.map(timelinePageOf))) {
+        const result = pages.evolve(page, newly);
+        if (!result) continue;
+        for (const seq of seqs) {
+          if (timelinePageOf(seq) === page && messageChanged(result, seq)) read.push(messageOnPage(result.after, seq)?._id ?? '');
+        }
       }
-      if (read.length > 0) effect = { kind: 'messages-read', conversationId, readerId: event.data.readerId, messageIds: read };
-      updateUnread(event.data.readerId);
+      const inOrder = [...new Set(event.data.messageIds)].filter((id) => read.includes(id));
+      if (inOrder.length > 0) effect = { kind: 'messages-read', conversationId, readerId: event.data.readerId, messageIds: inOrder };
       break;
     }
     case 'MessageDelivered': {
-      const delivered: { messageId: string; senderId: string }[] = [];
-      for (const messageId of new Set(event.data.messageIds)) {
-        const before = documents.messages.get(messageId);
-        const after = evolveIn(documents.messages, messageId, changed.messages, messageContext, (doc) =>
-          evolveMessage(doc, event, messageContext),
-        );
-        if (after && before?.status === 'sent' && after.status === 'delivered') delivered.push({ messageId, senderId: after.sender._id });
+      seqs = [...known.values()].map((m) => m.seq);
+      const delivered = new Map<string, string>();
+      for (const page of new Set(seqs.map(timelinePageOf))) {
+        const result = pages.evolve(page, event);
+        if (!result) continue;
+        for (const seq of seqs) {
+          if (timelinePageOf(seq) !== page) continue;
+          const was = messageOnPage(result.before, seq);
+          const now = messageOnPage(result.after, seq);
+          if (now && was?.status === 'sent' && now.status === 'delivered') delivered.set(now._id, now.sender._id);
+        }
       }
-      if (delivered.length > 0) effect = { kind: 'messages-delivered', conversationId, messages: delivered };
+      const inOrder = [...new Set(event.data.messageIds)].flatMap((id) => {
+        const senderId = delivered.get(id);
+        return senderId === undefined ? [] : [{ messageId: id, senderId }];
+      });
+      if (inOrder.length > 0) effect = { kind: 'messages-delivered', conversationId, messages: inOrder };
       break;
     }
-    default:
+    case 'DirectConversationCreated':
+    case 'GroupConversationCreated':
+    case 'ParticipantsAdded':
+    case 'ParticipantRemoved':
+    case 'GroupPhotoUpdated':
+    case 'GroupPhotoRemoved':
+    case 'UserRegistered':
+    case 'UserBlocked':
+    case 'UserUnblocked':
       break;
+    default:
+      unhandled(event);
   }
 
-  const conversationAfter = evolveIn(documents.conversations, conversationId, changed.conversations, conversationContext, (doc) =>
-    evolveConversation(doc, event, conversationContext),
-  );
-  if (conversationAfter && event.type === 'GroupPhotoUpdated') {
-    effect = { kind: 'group-photo-updated', conversationId, groupImage: event.data.groupImage, updatedBy: event.data.updatedBy };
+  const after = evolveConversation(before, event, conversationContext);
+  const version = after?.position ?? null;
+  for (const userId of readersOf(event, before)) {
+    const inboxContext = { ...context, userId, conversationId, conversation: before, version, message, seqs };
+    evolveIn(documents.inboxes, userId, changed.inboxes, context, (doc) => evolveInbox(doc, event, inboxContext));
   }
-  if (conversationAfter && event.type === 'GroupPhotoRemoved') {
-    effect = { kind: 'group-photo-removed', conversationId, removedBy: event.data.removedBy };
+  for (const userId of contactsChangedBy(event, before)) {
+    const contactsContext = { ...context, userId, conversation: before };
+    evolveIn(documents.contacts, userId, changed.contacts, context, (doc) => evolveContacts(doc, event, contactsContext));
+  }
+  if (after !== null && after !== before) {
+    documents.conversations.put(after);
+    changed.conversations.push(conversationId);
+    if (event.type === 'GroupPhotoUpdated') {
+      effect = { kind: 'group-photo-updated', conversationId, groupImage: event.data.groupImage, updatedBy: event.data.updatedBy };
+    }
+    if (event.type === 'GroupPhotoRemoved') effect = { kind: 'group-photo-removed', conversationId, removedBy: event.data.removedBy };
   }
   return { documents: changed, effect };
+}
+
+/** The messages an event names that the read model holds, in the event's conversation. */
+function knownMessages(event: DomainEvent, conversationId: string, documents: ReadModelDocuments): Map<string, KnownMessage> {
+  const known = new Map<string, KnownMessage>();
+  for (const messageId of messageIdsOf(event)) {
+    const doc = documents.messages.get(messageId);
+    if (doc && doc.conversationId === conversationId) known.set(messageId, { seq: doc.seq, senderId: doc.senderId });
+  }
+  return known;
+}
+
+/** Whose inboxes an event reaches: everyone with an entry for the conversation, and who joins it. */
+function readersOf(event: DomainEvent, conversation: ConversationDoc | null): string[] {
+  switch (event.type) {
+    case 'DirectConversationCreated':
+    case 'GroupConversationCreated':
+      return conversation === null ? [...new Set(event.data.participantIds)] : [];
+    case 'ParticipantsAdded':
+      return conversation === null ? [] : [...new Set([...conversation.readerIds, ...joinersOf(conversation, event.data.userIds)])];
+    case 'ParticipantRemoved':
+    case 'MessageSent':
+    case 'MessageDeleted':
+    case 'MessagesRead':
+    case 'MessageDelivered':
+    case 'GroupPhotoUpdated':
+    case 'GroupPhotoRemoved':
+      return conversation?.readerIds ?? [];
+    case 'UserRegistered':
+    case 'UserBlocked':
+    case 'UserUnblocked':
+      return [];
+  }
+}
+
+interface PageChange {
+  readonly before: TimelinePageDoc | null;
+  readonly after: TimelinePageDoc;
+}
+
+/** Evolves a conversation's timeline pages for one event, each page once. */
+class PageEvolution {
+  constructor(
+    private readonly timeline: DocumentMap<TimelinePageDoc>,
+    private readonly changed: string[],
+    private readonly conversationId: string,
+    private readonly context: ProjectionContext,
+  ) {}
+
+  /** The page before and after, when the event changed it. */
+  evolve(page: number, event: DomainEvent, extra: { sent?: MessageSentContext } = {}): PageChange | undefined {
+    const id = timelinePageId(this.conversationId, page);
+    const before = this.timeline.get(id);
+    const context = { ...this.context, conversationId: this.conversationId, page, ...extra };
+    const after = evolveIn(this.timeline, id, this.changed, this.context, (doc) => evolveTimelinePage(doc, event, context));
+    return after ? { before, after } : undefined;
+  }
+}
+
+function messageChanged(change: PageChange, seq: number): boolean {
+  const after = messageOnPage(change.after, seq);
+  return after !== null && after !== messageOnPage(change.before, seq);
 }
 
 // ---------------------------------------------------------------- what a batch needs loaded
 
 /** Ids of the documents a batch reads or changes, per read model. */
-export interface DocumentKeys {
-  readonly users: Set<string>;
-  readonly conversations: Set<string>;
-  readonly messages: Set<string>;
-  /** Messages deleted in the batch: their replies must be loaded too (their quotes change). */
-  readonly repliesOf: Set<string>;
+export type DocumentKeys = { readonly [K in ReadModelKey]: Set<string> };
+
+export function noKeys(): DocumentKeys {
+  return Object.fromEntries(readModelKeys.map((model) => [model, new Set<string>()])) as unknown as DocumentKeys;
 }
 
-/** Everything but the unread counts, which depend on the conversations' readers (see unreadCountKeys). */
-export function documentKeys(events: readonly ProjectedEvent[]): DocumentKeys {
-  const keys: DocumentKeys = { users: new Set(), conversations: new Set(), messages: new Set(), repliesOf: new Set() };
+/** What the events name themselves: users, conversations, and the documents of the messages they name. */
+export function namedKeys(events: readonly ProjectedEvent[]): DocumentKeys {
+  const keys = noKeys();
   for (const { event } of events) {
     for (const userId of userIdsOf(event)) keys.users.add(userId);
     const conversationId = conversationIdOf(event);
     if (conversationId !== undefined) keys.conversations.add(conversationId);
     for (const messageId of messageIdsOf(event)) keys.messages.add(messageId);
-    if (event.type === 'MessageSent') {
-      keys.users.add(event.data.senderId);
-      if (event.data.replyTo !== null) keys.messages.add(event.data.replyTo);
-    }
-    if (event.type === 'MessageDeleted') keys.repliesOf.add(event.data.messageId);
+    if (event.type === 'MessageSent') keys.users.add(event.data.senderId);
   }
   return keys;
 }
 
-function changesUnreadCounts(event: DomainEvent): boolean {
-  switch (event.type) {
-    case 'DirectConversationCreated':
-    case 'GroupConversationCreated':
-    case 'ParticipantsAdded':
-    case 'MessageSent':
-    case 'MessageDeleted':
-    case 'MessagesRead':
-      return true;
-    default:
-      return false;
-  }
-}
-
 /**
- * The unread-count documents a batch may change, once its conversations are loaded: every
- * reader (stored, or joining within the batch) of every conversation whose counts move.
+ * The rest, once the named documents are loaded: the timeline pages the batch's messages sit
+ * on (new messages' places come from their conversation's count), every inbox of every reader
+ * of a conversation the batch touches, and the contacts its membership changes reach. Follows
+ * the batch's own membership changes and new messages as it goes.
  */
-export function unreadCountKeys(events: readonly ProjectedEvent[], conversations: DocumentMap<ConversationDoc>): Set<string> {
-  const readers = new Map<string, Set<string>>();
-  const readersOf = (conversationId: string): Set<string> => {
-    let set = readers.get(conversationId);
-    if (!set) {
-      set = new Set(conversations.get(conversationId)?.readerIds ?? []);
-      readers.set(conversationId, set);
+export function dependentKeys(events: readonly ProjectedEvent[], documents: ReadModelDocuments): DocumentKeys {
+  const keys = noKeys();
+  const conversations = new Map<string, { count: number; readers: Set<string>; members: Set<string> }>();
+  const stateOf = (conversationId: string) => {
+    let state = conversations.get(conversationId);
+    if (!state) {
+      const stored = documents.conversations.get(conversationId);
+      state = {
+        count: stored?.messageCount ?? 0,
+        readers: new Set(stored?.readerIds ?? []),
+        members: new Set(stored?.participantIds ?? []),
+      };
+      conversations.set(conversationId, state);
     }
-    return set;
+    return state;
   };
-  const counted = new Set<string>();
+  const sentHere = new Map<string, { seq: number; replies: number[] }>();
+  const seqOf = (messageId: string, conversationId: string): number | undefined => {
+    const here = sentHere.get(messageId);
+    if (here) return here.seq;
+    const doc = documents.messages.get(messageId);
+    return doc?.conversationId === conversationId ? doc.seq : undefined;
+  };
+  const addPage = (conversationId: string, seq: number | undefined): void => {
+    if (seq !== undefined) keys.timeline.add(timelinePageId(conversationId, timelinePageOf(seq)));
+  };
+
   for (const { event } of events) {
-    if (!changesUnreadCounts(event)) continue;
     const conversationId = conversationIdOf(event);
     if (conversationId === undefined) continue;
-    const set = readersOf(conversationId);
-    if (event.type === 'DirectConversationCreated' || event.type === 'GroupConversationCreated') {
-      for (const userId of event.data.participantIds) set.add(userId);
+    const state = stateOf(conversationId);
+    switch (event.type) {
+      case 'DirectConversationCreated':
+      case 'GroupConversationCreated':
+        for (const userId of event.data.participantIds) {
+          state.readers.add(userId);
+          state.members.add(userId);
+          keys.contacts.add(userId);
+        }
+        break;
+      case 'ParticipantsAdded':
+        for (const userId of [...state.members, ...event.data.userIds]) keys.contacts.add(userId);
+        for (const userId of event.data.userIds) {
+          state.readers.add(userId);
+          state.members.add(userId);
+        }
+        break;
+      case 'ParticipantRemoved':
+        for (const userId of state.members) keys.contacts.add(userId);
+        state.members.delete(event.data.userId);
+        break;
+      case 'MessageSent': {
+        state.count += 1;
+        const { messageId, replyTo } = event.data;
+        sentHere.set(messageId, { seq: state.count, replies: [] });
+        addPage(conversationId, state.count);
+        if (replyTo !== null) {
+          addPage(conversationId, seqOf(replyTo, conversationId));
+          sentHere.get(replyTo)?.replies.push(state.count);
+        }
+        break;
+      }
+      case 'MessageDeleted': {
+        const { messageId } = event.data;
+        addPage(conversationId, seqOf(messageId, conversationId));
+        const replies = [...(documents.messages.get(messageId)?.replies ?? []), ...(sentHere.get(messageId)?.replies ?? [])];
+        for (const seq of replies) addPage(conversationId, seq);
+        break;
+      }
+      case 'MessagesRead':
+      case 'MessageDelivered':
+        for (const messageId of event.data.messageIds) addPage(conversationId, seqOf(messageId, conversationId));
+        break;
+      case 'GroupPhotoUpdated':
+      case 'GroupPhotoRemoved':
+      case 'UserRegistered':
+      case 'UserBlocked':
+      case 'UserUnblocked':
+        break;
+      default:
+        unhandled(event);
     }
-    if (event.type === 'ParticipantsAdded') for (const userId of event.data.userIds) set.add(userId);
-    if (event.type === 'MessagesRead') set.add(event.data.readerId);
-    counted.add(conversationId);
-  }
-  const keys = new Set<string>();
-  for (const conversationId of counted) {
-    for (const userId of readersOf(conversationId)) keys.add(unreadCountId(userId, conversationId));
+    for (const userId of state.readers) keys.inboxes.add(userId);
   }
   return keys;
 }

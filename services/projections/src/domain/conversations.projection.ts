@@ -1,17 +1,25 @@
 import type { DomainEvent } from '@chat/contracts';
 import { evolveMessageState, sentMessageState } from './messages.projection';
-import type { ConversationDoc, MessageState, ProjectionContext, UserDoc } from './read-model-documents';
+import { type ConversationDoc, isoTime, type MessageState, type ProjectionContext, type UserDoc } from './read-model-documents';
+import { addSeqs, removeSeqs, type SeqRanges, unionSeqs } from './seq-ranges';
 
 /**
  * The conversations read model: members, admins, name and photo, the last message (evolved
- * by the messages projection's own function, so its status and deletion follow the message
- * document's), activity time, and the counters the unread counts need.
+ * by the messages projection's own function, so its status and deletion follow the timeline's),
+ * activity time, the counters new messages and new members need, and what waits for delivery.
  *
  * It depends on no other read model's mutable state: its last message is built from the
  * event, the sender (whose name and image never change) and the quoted message (whose quote
- * a later MessageDeleted corrects, wherever it was taken from). That is what lets a
+ * a later MessageDeleted corrects, wherever it was taken from), and the messages an event
+ * names are known by their place and sender, which never change. That is what lets a
  * conversation document be brought up to date on its own after a partial write.
  */
+
+/** A message an event names, as its own document (message-index) knows it. */
+export interface KnownMessage {
+  readonly seq: number;
+  readonly senderId: string;
+}
 
 /** What the conversation projection needs besides the event. */
 export interface ConversationContext extends ProjectionContext {
@@ -19,12 +27,8 @@ export interface ConversationContext extends ProjectionContext {
   readonly sender?: UserDoc | null;
   /** MessageSent: the quoted message, when the message is a reply. */
   readonly replyTo?: MessageState | null;
-  /**
-   * MessageDeleted: whether the read model holds the deleted message. Only its existence is
-   * asked (it never goes away), not whether it is already marked deleted: a message document
-   * may be written ahead of its conversation.
-   */
-  readonly deletedMessageKnown?: boolean;
+  /** MessageDeleted, MessageDelivered: the named messages the read model holds, by id. */
+  readonly messages?: ReadonlyMap<string, KnownMessage>;
 }
 
 export function evolveConversation(
@@ -44,7 +48,7 @@ export function evolveConversation(
         participantIds: [...participantIds],
         admins: [],
         createdBy,
-        createdAt: new Date(createdAt),
+        createdAt: isoTime(createdAt),
       });
     }
     case 'GroupConversationCreated': {
@@ -57,16 +61,16 @@ export function evolveConversation(
         participantIds: unique(participantIds),
         admins: unique(adminIds),
         createdBy,
-        createdAt: new Date(createdAt),
+        createdAt: isoTime(createdAt),
       });
     }
     case 'ParticipantsAdded': {
       if (doc?.type !== 'group') return doc;
-      const added = event.data.userIds.filter((userId) => !doc.participantIds.includes(userId));
+      const added = joinersOf(doc, event.data.userIds);
       if (added.length === 0) return doc;
       return {
         ...doc,
-        participantIds: unique([...doc.participantIds, ...added]),
+        participantIds: [...doc.participantIds, ...added],
         readerIds: unique([...doc.readerIds, ...added]),
         updatedAt: context.at,
         position: context.position,
@@ -88,11 +92,13 @@ export function evolveConversation(
       if (doc === null) return null;
       const seq = doc.messageCount + 1;
       const lastMessage = sentMessageState(event, { ...context, sender: context.sender ?? null, replyTo: context.replyTo ?? null, seq });
+      const { senderId } = event.data;
       return {
         ...doc,
         messageCount: seq,
         liveMessageCount: doc.liveMessageCount + 1,
         lastMessage,
+        undelivered: { ...doc.undelivered, [senderId]: addSeqs(doc.undelivered[senderId] ?? [], [seq]) },
         lastActivityAt: lastMessage.createdAt > doc.lastActivityAt ? lastMessage.createdAt : doc.lastActivityAt,
         updatedAt: context.at,
         position: context.position,
@@ -100,15 +106,28 @@ export function evolveConversation(
     }
     case 'MessageDeleted': {
       if (doc === null) return null;
-      const liveMessageCount = context.deletedMessageKnown ? Math.max(0, doc.liveMessageCount - 1) : doc.liveMessageCount;
+      const known = context.messages?.get(event.data.messageId);
+      const liveMessageCount = known ? Math.max(0, doc.liveMessageCount - 1) : doc.liveMessageCount;
       const lastMessage = doc.lastMessage && evolveMessageState(doc.lastMessage, event, context);
-      if (liveMessageCount === doc.liveMessageCount && lastMessage === doc.lastMessage) return doc;
+      const undelivered = known ? withoutUndelivered(doc.undelivered, [known]) : doc.undelivered;
+      if (liveMessageCount === doc.liveMessageCount && lastMessage === doc.lastMessage && undelivered === doc.undelivered) return doc;
       // Bookkeeping alone (an older message deleted) is no visible change: updatedAt stays.
       const updatedAt = lastMessage === doc.lastMessage ? doc.updatedAt : context.at;
-      return { ...doc, liveMessageCount, lastMessage, updatedAt, position: context.position };
+      return { ...doc, liveMessageCount, lastMessage, undelivered, updatedAt, position: context.position };
     }
-    case 'MessagesRead':
     case 'MessageDelivered': {
+      if (doc === null) return null;
+      const known = event.data.messageIds.flatMap((id) => {
+        const message = context.messages?.get(id);
+        return message ? [message] : [];
+      });
+      const undelivered = withoutUndelivered(doc.undelivered, known);
+      const lastMessage = doc.lastMessage && evolveMessageState(doc.lastMessage, event, context);
+      if (undelivered === doc.undelivered && lastMessage === doc.lastMessage) return doc;
+      const updatedAt = lastMessage === doc.lastMessage ? doc.updatedAt : context.at;
+      return { ...doc, undelivered, lastMessage, updatedAt, position: context.position };
+    }
+    case 'MessagesRead': {
       if (!doc?.lastMessage) return doc;
       const lastMessage = evolveMessageState(doc.lastMessage, event, context);
       if (lastMessage === doc.lastMessage) return doc;
@@ -139,10 +158,39 @@ function created(context: ProjectionContext, fields: CreatedFields): Conversatio
     messageCount: 0,
     liveMessageCount: 0,
     lastMessage: null,
+    undelivered: {},
     lastActivityAt: fields.createdAt,
     updatedAt: fields.createdAt,
     position: context.position,
   };
+}
+
+function withoutUndelivered(undelivered: Record<string, SeqRanges>, messages: readonly KnownMessage[]): Record<string, SeqRanges> {
+  let result = undelivered;
+  for (const { seq, senderId } of messages) {
+    const before = result[senderId];
+    if (!before) continue;
+    const after = removeSeqs(before, [seq]);
+    if (after === before) continue;
+    result = { ...result };
+    if (after.length === 0) delete result[senderId];
+    else result[senderId] = after;
+  }
+  return result;
+}
+
+/** The users of a ParticipantsAdded who are not members yet, once each, in the order named. */
+export function joinersOf(doc: ConversationDoc | null, userIds: readonly string[]): string[] {
+  return unique(userIds).filter((userId) => !doc?.participantIds.includes(userId));
+}
+
+/** What waits for delivery to `userId` in a conversation they join: everyone else's undelivered messages. */
+export function undeliveredFromOthers(doc: ConversationDoc | null, userId: string): SeqRanges {
+  let pending: SeqRanges = [];
+  for (const [senderId, seqs] of Object.entries(doc?.undelivered ?? {})) {
+    if (senderId !== userId) pending = unionSeqs(pending, seqs);
+  }
+  return pending;
 }
 
 function unique(ids: readonly string[]): string[] {
@@ -156,7 +204,16 @@ export function conversationIdOf(event: DomainEvent): string | undefined {
     case 'UserBlocked':
     case 'UserUnblocked':
       return undefined;
-    default:
+    case 'DirectConversationCreated':
+    case 'GroupConversationCreated':
+    case 'ParticipantsAdded':
+    case 'ParticipantRemoved':
+    case 'MessageSent':
+    case 'MessageDeleted':
+    case 'MessagesRead':
+    case 'MessageDelivered':
+    case 'GroupPhotoUpdated':
+    case 'GroupPhotoRemoved':
       return event.data.conversationId;
   }
 }

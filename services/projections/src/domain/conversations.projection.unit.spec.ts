@@ -1,7 +1,7 @@
 import { conversationViewSchema } from '@chat/contracts';
 import { evolveConversation } from './conversations.projection';
 import type { ConversationDoc } from './read-model-documents';
-import { conversationView } from './read-model-views';
+import { conversationView, userView } from './read-model-views';
 import {
   added,
   alice,
@@ -18,6 +18,7 @@ import {
   group,
   groupCreated,
   image,
+  messageOf,
   mid,
   minute,
   photoRemoved,
@@ -49,9 +50,10 @@ describe('conversations projection', () => {
         messageCount: 0,
         liveMessageCount: 0,
         lastMessage: null,
-        lastActivityAt: new Date(minute(2)),
-        createdAt: new Date(minute(2)),
-        updatedAt: new Date(minute(2)),
+        undelivered: {},
+        lastActivityAt: minute(2),
+        createdAt: minute(2),
+        updatedAt: minute(2),
         position: pos(5),
       });
       expect(changes.documents.conversations).toEqual([direct]);
@@ -73,7 +75,7 @@ describe('conversations projection', () => {
         participantIds: [alice, bob, carol],
         admins: [alice],
         readerIds: [alice, bob, carol],
-        lastActivityAt: new Date(minute(3)),
+        lastActivityAt: minute(3),
       });
     });
 
@@ -89,7 +91,7 @@ describe('conversations projection', () => {
       expect(documents.conversations.get(group)).toMatchObject({
         participantIds: [alice, bob, carol, dave],
         readerIds: [alice, bob, carol, dave],
-        updatedAt: new Date(minute(6)),
+        updatedAt: minute(6),
         position: pos(6),
       });
     });
@@ -125,7 +127,7 @@ describe('conversations projection', () => {
     it('makes the message the last one, counts it, and moves the activity time', () => {
       const { documents } = given(...inGroup).when(sent(bob, group, mid(1), { text: 'hello', sentAt: minute(9) }));
       const doc = documents.conversations.get(group);
-      expect(doc).toMatchObject({ messageCount: 1, liveMessageCount: 1, lastActivityAt: new Date(minute(9)), position: pos(6) });
+      expect(doc).toMatchObject({ messageCount: 1, liveMessageCount: 1, lastActivityAt: minute(9), position: pos(6) });
       expect(doc?.lastMessage).toEqual({
         _id: mid(1),
         conversationId: group,
@@ -136,25 +138,28 @@ describe('conversations projection', () => {
         messageType: 'text',
         replyTo: null,
         status: 'sent',
-        readBy: [],
-        deliveredAt: null,
+        delivered: false,
         deleted: false,
-        createdAt: new Date(minute(9)),
-        updatedAt: new Date(minute(9)),
+        createdAt: minute(9),
+        updatedAt: minute(9),
       });
     });
 
-    it('embeds exactly what the message document holds', () => {
+    it('embeds exactly what the timeline holds', () => {
       const { documents } = given(...inGroup, sent(alice, group, mid(1))).when(sent(bob, group, mid(2), { replyTo: mid(1) }));
-      const { position: _position, ...message } = documents.messages.get(mid(2)) ?? {};
-      expect(documents.conversations.get(group)?.lastMessage).toEqual(message);
+      expect(documents.conversations.get(group)?.lastMessage).toEqual(messageOf(documents, mid(2)));
+    });
+
+    it("keeps it undelivered under its sender's name until a delivery", () => {
+      const { documents } = given(...inGroup, sent(alice, group, mid(1)), sent(bob, group, mid(2))).when(sent(alice, group, mid(3)));
+      expect(documents.conversations.get(group)?.undelivered).toEqual({ [alice]: [[1, 1], [3, 3]], [bob]: [[2, 2]] });
     });
 
     it('never moves the activity time backwards (clocks of two deciders may disagree)', () => {
       const { documents } = given(...inGroup, sent(alice, group, mid(1), { sentAt: minute(9) })).when(
         sent(bob, group, mid(2), { sentAt: minute(8) }),
       );
-      expect(documents.conversations.get(group)?.lastActivityAt).toEqual(new Date(minute(9)));
+      expect(documents.conversations.get(group)?.lastActivityAt).toEqual(minute(9));
     });
   });
 
@@ -167,15 +172,20 @@ describe('conversations projection', () => {
         messageCount: 1,
         liveMessageCount: 0,
         lastMessage: { _id: mid(1), deleted: true, text: null, media: [] },
-        updatedAt: new Date(minute(7)),
+        updatedAt: minute(7),
       });
+    });
+
+    it('takes a deleted message off what is undelivered', () => {
+      const { documents } = given(...inGroup, sent(alice, group, mid(1)), sent(alice, group, mid(2))).when(deleted(alice, group, mid(1)));
+      expect(documents.conversations.get(group)?.undelivered).toEqual({ [alice]: [[2, 2]] });
     });
 
     it('stops counting an older message without a visible change', () => {
       const { documents, changes } = given(...inGroup, sent(alice, group, mid(1)), sent(bob, group, mid(2))).when(
         deleted(alice, group, mid(1)),
       );
-      expect(documents.conversations.get(group)).toMatchObject({ liveMessageCount: 1, updatedAt: new Date(minute(7)), position: pos(8) });
+      expect(documents.conversations.get(group)).toMatchObject({ liveMessageCount: 1, updatedAt: minute(7), position: pos(8) });
       expect(changes.documents.conversations).toEqual([group]);
     });
 
@@ -190,7 +200,7 @@ describe('conversations projection', () => {
   describe('MessagesRead', () => {
     it('shows the last message read', () => {
       const { documents } = given(...inGroup, sent(alice, group, mid(1))).when(read(bob, group, [mid(1)]));
-      expect(documents.conversations.get(group)?.lastMessage).toMatchObject({ status: 'read', readBy: [bob] });
+      expect(documents.conversations.get(group)?.lastMessage).toMatchObject({ status: 'read', updatedAt: minute(7) });
     });
 
     it('changes nothing when the last message is not among those read', () => {
@@ -202,14 +212,21 @@ describe('conversations projection', () => {
   describe('MessageDelivered', () => {
     it('shows the last message delivered', () => {
       const { documents } = given(...inGroup, sent(alice, group, mid(1))).when(delivered(bob, group, [mid(1)]));
-      expect(documents.conversations.get(group)?.lastMessage).toMatchObject({ status: 'delivered', deliveredAt: new Date(minute(7)) });
+      expect(documents.conversations.get(group)?.lastMessage).toMatchObject({ status: 'delivered', delivered: true, updatedAt: minute(7) });
+    });
+
+    it('takes delivered messages off what is undelivered, wherever they are', () => {
+      const { documents } = given(...inGroup, sent(alice, group, mid(1)), sent(bob, group, mid(2)), sent(alice, group, mid(3))).when(
+        delivered(carol, group, [mid(1), mid(2)]),
+      );
+      expect(documents.conversations.get(group)).toMatchObject({ undelivered: { [alice]: [[3, 3]] }, lastMessage: { status: 'sent' } });
     });
   });
 
   describe('GroupPhotoUpdated', () => {
     it('sets the group image', () => {
       const { documents } = given(...inGroup).when(photoUpdated('https://cdn.example.com/g.png'));
-      expect(documents.conversations.get(group)).toMatchObject({ groupImage: 'https://cdn.example.com/g.png', updatedAt: new Date(minute(6)) });
+      expect(documents.conversations.get(group)).toMatchObject({ groupImage: 'https://cdn.example.com/g.png', updatedAt: minute(6) });
     });
 
     it('changes nothing for the same image', () => {
@@ -258,7 +275,7 @@ describe('conversations projection', () => {
       photoUpdated('https://cdn.example.com/g.png'),
     );
     const doc = documents.conversations.get(group) as ConversationDoc;
-    const users = new Map([...documents.users.documents()].map((user) => [user._id, user]));
+    const users = new Map([...documents.users.documents()].map((user) => [user._id, userView(user)]));
     const view = conversationView(doc, users, 3);
     expect(conversationViewSchema.parse(view)).toEqual(view);
     expect(view).toMatchObject({

@@ -1,4 +1,4 @@
-import type { ConversationDoc, MessageDoc, UnreadCountDoc, UserDoc } from './read-model-documents';
+import type { ContactsDoc, ConversationDoc, InboxDoc, MessageIndexDoc, TimelinePageDoc, UserDoc } from './read-model-documents';
 
 export interface StoredDocument {
   readonly _id: string;
@@ -28,8 +28,6 @@ export type DocumentSelector<D> = (doc: D, stored: string | null) => boolean;
 export class DocumentMap<D extends StoredDocument> {
   private readonly entries = new Map<string, Entry<D>>();
 
-  constructor(private readonly onDocument: (doc: D) => void = () => undefined) {}
-
   get size(): number {
     return this.entries.size;
   }
@@ -38,7 +36,6 @@ export class DocumentMap<D extends StoredDocument> {
   loaded(id: string, doc: D | null): void {
     if (this.entries.has(id)) return;
     this.entries.set(id, { doc, stored: doc?.position ?? null, dirty: false });
-    if (doc) this.onDocument(doc);
   }
 
   isLoaded(id: string): boolean {
@@ -57,7 +54,6 @@ export class DocumentMap<D extends StoredDocument> {
     } else {
       this.entries.set(doc._id, { doc, stored: null, dirty: true });
     }
-    this.onDocument(doc);
   }
 
   changed(): ChangedDocument<D>[] {
@@ -122,30 +118,31 @@ export class DocumentMap<D extends StoredDocument> {
   }
 }
 
-export type ReadModelKey = 'users' | 'conversations' | 'messages' | 'unreadCounts';
+export type ReadModelKey = 'users' | 'conversations' | 'messages' | 'timeline' | 'inboxes' | 'contacts';
 
-/**
- * Every read model's documents for a batch, plus an index of replies by the message they
- * quote (MessageDeleted blanks those quotes). The index keeps ids only and outlives eviction,
- * so a rebuild knows which replies to load back.
- */
+/** The document type of each read model. */
+export interface ReadModelDocTypes {
+  users: UserDoc;
+  conversations: ConversationDoc;
+  messages: MessageIndexDoc;
+  timeline: TimelinePageDoc;
+  inboxes: InboxDoc;
+  contacts: ContactsDoc;
+}
+
+export const readModelKeys: readonly ReadModelKey[] = ['users', 'conversations', 'messages', 'timeline', 'inboxes', 'contacts'];
+
+/** Every read model's documents for a batch. */
 export class ReadModelDocuments {
-  readonly users: DocumentMap<UserDoc>;
-  readonly conversations: DocumentMap<ConversationDoc>;
-  readonly unreadCounts: DocumentMap<UnreadCountDoc>;
-  readonly messages: DocumentMap<MessageDoc>;
-  private readonly replies = new Map<string, Set<string>>();
+  readonly users = new DocumentMap<UserDoc>();
+  readonly conversations = new DocumentMap<ConversationDoc>();
+  readonly messages = new DocumentMap<MessageIndexDoc>();
+  readonly timeline = new DocumentMap<TimelinePageDoc>();
+  readonly inboxes = new DocumentMap<InboxDoc>();
+  readonly contacts = new DocumentMap<ContactsDoc>();
 
-  constructor() {
-    this.users = new DocumentMap<UserDoc>();
-    this.conversations = new DocumentMap<ConversationDoc>();
-    this.unreadCounts = new DocumentMap<UnreadCountDoc>();
-    this.messages = new DocumentMap<MessageDoc>((doc) => this.indexReply(doc));
-  }
-
-  repliesTo(messageId: string): readonly string[] {
-    const replies = this.replies.get(messageId);
-    return replies ? [...replies] : [];
+  map<K extends ReadModelKey>(model: K): DocumentMap<ReadModelDocTypes[K]> {
+    return this[model] as DocumentMap<ReadModelDocTypes[K]>;
   }
 
   /** The documents of one read model changed since they were loaded or last stored. */
@@ -155,40 +152,14 @@ export class ReadModelDocuments {
 
   /** See DocumentMap.take. */
   take(model: ReadModelKey, select: DocumentSelector<StoredDocument>): ChangedDocument<StoredDocument>[] {
-    return this.map(model).take(select);
+    return (this.map(model) as DocumentMap<StoredDocument>).take(select);
   }
 
   get size(): number {
-    return this.users.size + this.conversations.size + this.unreadCounts.size + this.messages.size;
+    return readModelKeys.reduce((sum, model) => sum + this.map(model).size, 0);
   }
 
   markStored(): void {
-    this.users.markStored();
-    this.conversations.markStored();
-    this.unreadCounts.markStored();
-    this.messages.markStored();
-  }
-
-  private map(model: ReadModelKey): Pick<DocumentMap<StoredDocument>, 'changed' | 'take'> {
-    switch (model) {
-      case 'users':
-        return this.users;
-      case 'conversations':
-        return this.conversations;
-      case 'messages':
-        return this.messages;
-      case 'unreadCounts':
-        return this.unreadCounts;
-    }
-  }
-
-  private indexReply(doc: MessageDoc): void {
-    if (!doc.replyTo) return;
-    let replies = this.replies.get(doc.replyTo._id);
-    if (!replies) {
-      replies = new Set();
-      this.replies.set(doc.replyTo._id, replies);
-    }
-    replies.add(doc._id);
+    for (const model of readModelKeys) this.map(model).markStored();
   }
 }

@@ -1,7 +1,7 @@
 import { type DomainEvent, type EventMetadata, type GatewayNotification, gatewayNotificationSchema } from '@chat/contracts';
 import { notificationsFor } from './gateway-notifications';
 import { messageView } from './read-model-views';
-import type { MessageDoc } from './read-model-documents';
+import type { MessageState } from './read-model-documents';
 import {
   added,
   alice,
@@ -14,6 +14,7 @@ import {
   given,
   group,
   groupCreated,
+  messageOf,
   mid,
   photoRemoved,
   photoUpdated,
@@ -39,7 +40,7 @@ describe('notificationsFor', () => {
   describe('MessageSent', () => {
     it('sends new:message with the message view to the conversation room, and message:sent to the sending socket', () => {
       const { projected, changes, documents } = given(...inGroup).when(sent(alice, group, mid(1)), socket);
-      const message = messageView(documents.messages.get(mid(1)) as MessageDoc);
+      const message = messageView(messageOf(documents, mid(1)) as MessageState);
       expect(notificationsFor(projected, changes)).toEqual([
         {
           type: 'GatewayNotification',

@@ -1,14 +1,15 @@
 import type { DomainEvent, MessageSentEvent, UserView } from '@chat/contracts';
-import type { MessageDoc, MessageState, ProjectionContext, ReplyQuote, UserDoc } from './read-model-documents';
+import { isoTime, laterTime, type MessageState, type ProjectionContext, type ReplyQuote, type UserDoc } from './read-model-documents';
 
 /**
- * The messages read model: one document per message, in the spec's `new:message` shape with
- * its sender and quoted reply populated when it is projected, plus the per-user read state,
- * delivery and deletion.
+ * A message's state, as timeline pages keep it and as a conversation embeds its last one:
+ * in the spec's `new:message` shape with its sender and quoted reply populated when it is
+ * projected, plus delivery and deletion.
  *
- * Status: `read` once any other participant read it (readers are never the sender: the write
- * side only marks others' messages), else `delivered` once delivered, else `sent`. A late
- * delivery never turns `read` back into `delivered`.
+ * Status: `read` once any other participant read it (the write side records a MessagesRead
+ * for a reader only with the messages that became read for that reader, and never with the
+ * reader's own), else `delivered` once delivered, else `sent`. A late delivery never turns
+ * `read` back into `delivered`.
  */
 
 /** What MessageSent needs besides the event: what the projection may not look up itself. */
@@ -30,10 +31,10 @@ export function quoteOf(target: MessageState): ReplyQuote {
   return { _id: target._id, text: target.deleted ? '' : (target.text ?? ''), senderId: target.sender };
 }
 
-/** The message MessageSent creates, without a guard position (a conversation embeds this too). */
+/** The message MessageSent creates. */
 export function sentMessageState(event: MessageSentEvent, context: MessageSentContext): MessageState {
   const { data } = event;
-  const sentAt = new Date(data.sentAt);
+  const sentAt = isoTime(data.sentAt);
   // A reply whose target the read model does not hold cannot be quoted; the write side only
   // accepts targets of the same conversation, so this only happens to data it did not write.
   const target = data.replyTo !== null && context.replyTo?._id === data.replyTo ? context.replyTo : null;
@@ -47,8 +48,7 @@ export function sentMessageState(event: MessageSentEvent, context: MessageSentCo
     messageType: data.messageType,
     replyTo: target ? quoteOf(target) : null,
     status: 'sent',
-    readBy: [],
-    deliveredAt: null,
+    delivered: false,
     deleted: false,
     createdAt: sentAt,
     updatedAt: sentAt,
@@ -56,17 +56,16 @@ export function sentMessageState(event: MessageSentEvent, context: MessageSentCo
 }
 
 /**
- * Applies a message event to a message (a document, or a conversation's last message). Also
- * applies MessageDeleted to the replies that quote the deleted message: the quote becomes ''.
- * Returns `state` itself when nothing changes.
+ * Applies an event to a message that exists. Also applies MessageDeleted to the replies that
+ * quote the deleted message: the quote becomes ''. Returns `state` itself when nothing changes.
  */
-export function evolveMessageState<S extends MessageState>(state: S, event: DomainEvent, context: ProjectionContext): S {
+export function evolveMessageState(state: MessageState, event: DomainEvent, context: ProjectionContext): MessageState {
   switch (event.type) {
     case 'MessageDeleted': {
       const { messageId } = event.data;
       if (state._id === messageId) {
         if (state.deleted) return state;
-        return { ...state, deleted: true, text: null, media: [], updatedAt: later(state.createdAt, context.at) };
+        return { ...state, deleted: true, text: null, media: [], updatedAt: laterTime(state.createdAt, context.at) };
       }
       if (state.replyTo?._id === messageId && state.replyTo.text !== '') {
         return { ...state, replyTo: { ...state.replyTo, text: '' } };
@@ -75,51 +74,49 @@ export function evolveMessageState<S extends MessageState>(state: S, event: Doma
     }
     case 'MessagesRead': {
       const { readerId, messageIds } = event.data;
-      if (!messageIds.includes(state._id) || readerId === state.sender._id || state.readBy.includes(readerId)) return state;
-      return { ...state, readBy: [...state.readBy, readerId], status: 'read', updatedAt: later(state.createdAt, context.at) };
+      if (!messageIds.includes(state._id) || readerId === state.sender._id) return state;
+      // Each MessagesRead names a message for a reader once (its position guards the rest),
+      // so every one is a new reader: the message changes even when it was `read` already.
+      return { ...state, status: 'read', updatedAt: laterTime(state.createdAt, context.at) };
     }
     case 'MessageDelivered': {
-      if (!event.data.messageIds.includes(state._id) || state.deliveredAt !== null) return state;
-      const at = later(state.createdAt, context.at);
-      return { ...state, deliveredAt: at, status: state.status === 'sent' ? 'delivered' : state.status, updatedAt: at };
+      if (!event.data.messageIds.includes(state._id) || state.delivered) return state;
+      const at = laterTime(state.createdAt, context.at);
+      return { ...state, delivered: true, status: state.status === 'sent' ? 'delivered' : state.status, updatedAt: at };
     }
-    default:
+    case 'UserRegistered':
+    case 'UserBlocked':
+    case 'UserUnblocked':
+    case 'DirectConversationCreated':
+    case 'GroupConversationCreated':
+    case 'ParticipantsAdded':
+    case 'ParticipantRemoved':
+    case 'MessageSent':
+    case 'GroupPhotoUpdated':
+    case 'GroupPhotoRemoved':
       return state;
   }
 }
 
-/**
- * The message document's projection. `context` must be a MessageSentContext for MessageSent
- * (the only event that creates a message); every other event only changes an existing one.
- */
-export function evolveMessage(
-  doc: MessageDoc | null,
-  event: DomainEvent,
-  context: ProjectionContext | MessageSentContext,
-): MessageDoc | null {
-  if (event.type === 'MessageSent') {
-    if (doc !== null || !('seq' in context)) return doc;
-    return { ...sentMessageState(event, context), position: context.position };
-  }
-  if (doc === null) return null;
-  const next = evolveMessageState(doc, event, context);
-  return next === doc ? doc : { ...next, position: context.position };
-}
-
-/** The message documents an event may change (MessageDeleted also changes the replies to it). */
+/** The messages an event names (MessageDeleted also changes the replies quoting it: see message-index). */
 export function messageIdsOf(event: DomainEvent): string[] {
   switch (event.type) {
     case 'MessageSent':
+      return event.data.replyTo === null ? [event.data.messageId] : [event.data.messageId, event.data.replyTo];
     case 'MessageDeleted':
       return [event.data.messageId];
     case 'MessagesRead':
     case 'MessageDelivered':
       return event.data.messageIds;
-    default:
+    case 'UserRegistered':
+    case 'UserBlocked':
+    case 'UserUnblocked':
+    case 'DirectConversationCreated':
+    case 'GroupConversationCreated':
+    case 'ParticipantsAdded':
+    case 'ParticipantRemoved':
+    case 'GroupPhotoUpdated':
+    case 'GroupPhotoRemoved':
       return [];
   }
-}
-
-function later(a: Date, b: Date): Date {
-  return b.getTime() > a.getTime() ? b : a;
 }

@@ -1,14 +1,37 @@
 import type { DomainEvent, EventMetadata, MessageStatus, MessageType, StoredMediaItem, UserView } from '@chat/contracts';
+import type { SeqRanges } from './seq-ranges';
 
 /**
- * The read models' documents, as stored in MongoDB. Every document carries `position`: the
- * position (see position-keys.ts) of the last event that changed it. That is the guard that
- * makes redelivery harmless: an event at or below a document's position is already in it.
+ * The read models' documents. Each is shaped for the queries it answers, so that every read
+ * is a lookup by `_id` (see docs/architecture.md, "Read models"):
  *
- * Shapes are kept lean on purpose: FerretDB's cost per stored document grows with its number
- * of fields (about 4 µs per field on the SQLite backend), and replay throughput is bounded
- * by it. Nothing here is stored that no query or notification reads.
+ *   users          `<userId>`                  who they are, whom they block
+ *   conversations  `<conversationId>`          members, name, photo, counters, last message, undelivered messages
+ *   messages       `<messageId>`               where a message sits (conversation, seq), its sender, the replies quoting it
+ *   timeline       `<conversationId>:<page>`   TIMELINE_PAGE_SIZE messages in a row, as the API shows them
+ *   inboxes        `<userId>`                  per conversation of the user: member or not, unread count, what they
+ *                                              read, what waits for delivery to them, the conversation's version
+ *   contacts       `<userId>`                  everyone sharing a conversation with the user, with how many
+ *
+ * Every document carries `position`: the position (see position-keys.ts) of the last event
+ * that changed it. That is the guard that makes redelivery harmless: an event at or below a
+ * document's position is already in it.
+ *
+ * Everything here is plain JSON (dates as ISO strings): storage keeps each document's body
+ * as one JSON string (read-model-codec.ts).
  */
+
+/** Messages per timeline page: a history page of 50 reads at most three pages. */
+export const TIMELINE_PAGE_SIZE = 25;
+
+/** The timeline page holding message number `seq` (1, 2, 3…) of a conversation. */
+export function timelinePageOf(seq: number): number {
+  return Math.floor((seq - 1) / TIMELINE_PAGE_SIZE);
+}
+
+export function timelinePageId(conversationId: string, page: number): string {
+  return `${conversationId}:${page}`;
+}
 
 export interface UserDoc {
   _id: string;
@@ -33,9 +56,8 @@ export interface ReplyQuote {
 }
 
 /**
- * A message without its guard position: what a message document holds, and what a
- * conversation embeds as its last message (evolved by the same function, see
- * messages.projection.ts, so the two never disagree).
+ * A message as a timeline page keeps it, and as a conversation embeds its last one (both
+ * evolved by one function, messages.projection.ts, so they never disagree).
  */
 export interface MessageState {
   _id: string;
@@ -48,17 +70,13 @@ export interface MessageState {
   media: StoredMediaItem[];
   messageType: MessageType;
   replyTo: ReplyQuote | null;
+  /** `read` once anyone but its sender read it, else `delivered` once delivered, else `sent`. */
   status: MessageStatus;
-  /** Who read it (never its sender): per-user read state, as the write side keeps it. */
-  readBy: string[];
-  deliveredAt: Date | null;
+  /** Reached a recipient (a late delivery of a message already read keeps `read`). */
+  delivered: boolean;
   deleted: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface MessageDoc extends MessageState {
-  position: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface ConversationDoc {
@@ -71,8 +89,8 @@ export interface ConversationDoc {
   admins: string[];
   createdBy: string;
   /**
-   * Everyone who has a read state here: current and former members. The write side keeps a
-   * member's read state after they leave and counts what was sent meanwhile as unread when
+   * Everyone who has an inbox entry for it: current and former members. The write side keeps
+   * a member's read state after they leave and counts what was sent meanwhile as unread when
    * they return, so their unread count keeps counting too.
    */
   readerIds: string[];
@@ -81,25 +99,72 @@ export interface ConversationDoc {
   /** Messages not deleted: a new member's unread count (history counts as unread, as on the write side). */
   liveMessageCount: number;
   lastMessage: MessageState | null;
+  /**
+   * Messages that reached no recipient yet, not deleted, by sender: what a member who joins
+   * now has pending. Per sender, so a joiner's own earlier messages stay out of it.
+   */
+  undelivered: Record<string, SeqRanges>;
   /** Creation, then each message's time: "most recent activity first". */
-  lastActivityAt: Date;
-  createdAt: Date;
-  updatedAt: Date;
+  lastActivityAt: string;
+  createdAt: string;
+  updatedAt: string;
   position: string;
 }
 
-/** Unread messages of one user in one conversation: the Conversation view's `unreadCount`. */
-export interface UnreadCountDoc {
-  /** `<userId>:<conversationId>`: a user's counts are one key range, so no second index is needed. */
+/** Where a message sits, and what a deletion of it must reach. Written when it is sent. */
+export interface MessageIndexDoc {
+  /** The message id. */
   _id: string;
-  userId: string;
   conversationId: string;
-  count: number;
+  seq: number;
+  senderId: string;
+  /** The `seq`s of the messages quoting this one (a deletion blanks their quotes). */
+  replies: number[];
   position: string;
 }
 
-export function unreadCountId(userId: string, conversationId: string): string {
-  return `${userId}:${conversationId}`;
+/** One page of a conversation's history: messages `page * SIZE + 1` to `(page + 1) * SIZE`, in order. */
+export interface TimelinePageDoc {
+  /** `<conversationId>:<page>` (timelinePageId). */
+  _id: string;
+  conversationId: string;
+  page: number;
+  messages: MessageState[];
+  position: string;
+}
+
+/** A user's standing in one conversation. */
+export interface InboxEntry {
+  /** A current member (listed); a former member's entry keeps counting for when they return. */
+  member: boolean;
+  /**
+   * The conversation document's position when this entry was last brought in line with it:
+   * a reader that holds the conversation at this position or later holds it fresh.
+   */
+  version: string;
+  /** Messages from others not read by this user and not deleted (the view's `unreadCount`). */
+  unread: number;
+  /** The seqs this user read. */
+  read: SeqRanges;
+  /** The seqs of messages from others that reached no recipient yet: delivered when this user connects. */
+  pending: SeqRanges;
+}
+
+export interface InboxDoc {
+  /** The user id. */
+  _id: string;
+  /** By conversation id. */
+  conversations: Record<string, InboxEntry>;
+  position: string;
+}
+
+/** Whom a user's presence is announced to. */
+export interface ContactsDoc {
+  /** The user id. */
+  _id: string;
+  /** Everyone sharing at least one conversation with the user, with how many they share. */
+  shared: Record<string, number>;
+  position: string;
 }
 
 /** An event as the projections see it: parsed (and upcast), with where and when it was recorded. */
@@ -117,13 +182,23 @@ export interface ProjectionContext {
   /** The event's position key: what a changed document records as its `position`. */
   readonly position: string;
   /**
-   * When the event was decided (its metadata's `occurredAt`): the clock that also stamped
-   * `sentAt` and `createdAt`, so a message's `updatedAt` never precedes its `createdAt`
-   * because two clocks disagree.
+   * When the event was decided (its metadata's `occurredAt`, as an ISO string): the clock that
+   * also stamped `sentAt` and `createdAt`, so a message's `updatedAt` never precedes its
+   * `createdAt` because two clocks disagree.
    */
-  readonly at: Date;
+  readonly at: string;
 }
 
 export function contextOf(projected: ProjectedEvent): ProjectionContext {
-  return { position: projected.position, at: new Date(projected.metadata.occurredAt) };
+  return { position: projected.position, at: isoTime(projected.metadata.occurredAt) };
+}
+
+/** An event's ISO time in the one form documents keep (`toISOString`), so times compare as strings. */
+export function isoTime(value: string): string {
+  return new Date(value).toISOString();
+}
+
+/** The later of two ISO times. */
+export function laterTime(a: string, b: string): string {
+  return b > a ? b : a;
 }

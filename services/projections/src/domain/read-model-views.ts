@@ -18,27 +18,27 @@ export function messageView(message: MessageState): MessageView {
     messageType: message.messageType,
     status: message.status,
     replyTo: message.replyTo && { _id: message.replyTo._id, text: message.replyTo.text, senderId: { ...message.replyTo.senderId } },
-    createdAt: message.createdAt.toISOString(),
-    updatedAt: message.updatedAt.toISOString(),
+    createdAt: message.createdAt,
+    updatedAt: message.updatedAt,
     deleted: message.deleted,
   };
 }
 
 /**
- * A conversation as one user sees it. Participants come from the users read model, in the
- * order they joined; one the read model does not know shows with an empty name.
+ * A conversation as one user sees it. Participants in the order they joined, from the
+ * registered users' views; one that is not registered shows with an empty name.
  */
-export function conversationView(doc: ConversationDoc, users: ReadonlyMap<string, UserDoc>, unreadCount: number): ConversationView {
+export function conversationView(doc: ConversationDoc, users: ReadonlyMap<string, UserView>, unreadCount: number): ConversationView {
   return {
     _id: doc._id,
     type: doc.type,
     name: doc.name,
     groupImage: doc.groupImage,
-    participants: doc.participantIds.map((id) => userViewOf(id, users.get(id) ?? null)),
+    participants: doc.participantIds.map((id) => ({ ...(users.get(id) ?? userViewOf(id, null)) })),
     admins: [...doc.admins],
     lastMessage: doc.lastMessage && messageView(doc.lastMessage),
     unreadCount,
-    createdAt: doc.createdAt.toISOString(),
-    updatedAt: doc.updatedAt.toISOString(),
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
   };
 }

@@ -28,7 +28,16 @@ export function evolveUser(doc: UserDoc | null, event: DomainEvent, context: Pro
       if (!doc?.blocks.includes(blockedUserId)) return doc;
       return { ...doc, blocks: doc.blocks.filter((id) => id !== blockedUserId), position: context.position };
     }
-    default:
+    case 'DirectConversationCreated':
+    case 'GroupConversationCreated':
+    case 'ParticipantsAdded':
+    case 'ParticipantRemoved':
+    case 'MessageSent':
+    case 'MessageDeleted':
+    case 'MessagesRead':
+    case 'MessageDelivered':
+    case 'GroupPhotoUpdated':
+    case 'GroupPhotoRemoved':
       return doc;
   }
 }
@@ -44,7 +53,16 @@ export function userIdsOf(event: DomainEvent): string[] {
     case 'UserBlocked':
     case 'UserUnblocked':
       return [event.data.userId];
-    default:
+    case 'DirectConversationCreated':
+    case 'GroupConversationCreated':
+    case 'ParticipantsAdded':
+    case 'ParticipantRemoved':
+    case 'MessageSent':
+    case 'MessageDeleted':
+    case 'MessagesRead':
+    case 'MessageDelivered':
+    case 'GroupPhotoUpdated':
+    case 'GroupPhotoRemoved':
       return [];
   }
 }

@@ -1,10 +1,11 @@
 import type { GatewayNotification } from '@chat/contracts';
 import { comparePositions, type GlobalPosition, type RecordedEvent } from '@chat/runtime';
-import { type AppliedEvent, documentKeys, projectEvents, unreadCountKeys } from '../domain/batch-projection';
-import { type DocumentMap, ReadModelDocuments, type StoredDocument } from '../domain/document-set';
+import { type AppliedEvent, dependentKeys, type DocumentKeys, namedKeys, projectEvents } from '../domain/batch-projection';
+import { type DocumentMap, ReadModelDocuments, readModelKeys, type StoredDocument } from '../domain/document-set';
 import { notificationsFor } from '../domain/gateway-notifications';
 import { positionKey } from '../domain/position-keys';
 import type { ProjectedEvent } from '../domain/read-model-documents';
+import { LruMap } from './lru-map';
 import { type SkippedEvent, toProjectable } from './projected-events';
 import type { ReadModelChanges, ReadModelDocTypes, ReadModelName, ReadModelStorage } from './read-model-storage';
 
@@ -26,10 +27,10 @@ export interface BatchPlan {
 
 /**
  * Applies batches of stored events to the read models: loads every document the batch
- * touches (one query per read model, plus one for replies to deleted messages and one for
- * unread counts once the conversations are known), applies the pure projections in memory
- * under each document's position guard, and writes the changed documents back in one bulk
- * per read model.
+ * touches, by `_id` (one query per read model for what the events name, then one per read
+ * model for what depends on those: timeline pages, inboxes, contacts), applies the pure
+ * projections in memory under each document's position guard, and writes the changed
+ * documents back in one bulk per read model.
  *
  * ONE WRITER PER DOCUMENT. FerretDB v1 executes an update as read-modify-write inside the
  * server, and this applier does the same across a whole batch (load, evolve, replace), so
@@ -51,8 +52,8 @@ export class BatchApplier {
   private readonly cache: DocumentCache;
   /**
    * A MessageSent after this position was appended after this writer started: no one but
-   * this writer can have stored its message, so it is known to be absent without asking
-   * storage (on FerretDB, a lookup of an absent id scans the whole collection).
+   * this writer can have stored its message's document, so it is known to be absent without
+   * asking storage.
    */
   private freshAfter: string | undefined;
 
@@ -88,12 +89,7 @@ export class BatchApplier {
     const documents = await this.load(projected);
     const applied = projectEvents(projected, documents);
     const notifications = applied.flatMap(({ event, changes }) => notificationsFor(event, changes));
-    const changes: ReadModelChanges = {
-      users: documents.users.changed(),
-      conversations: documents.conversations.changed(),
-      messages: documents.messages.changed(),
-      unreadCounts: documents.unreadCounts.changed(),
-    };
+    const changes = Object.fromEntries(readModelKeys.map((model) => [model, documents.map(model).changed()])) as unknown as ReadModelChanges;
     const documentCount = Object.values(changes).reduce((sum, list) => sum + list.length, 0);
     return {
       notifications,
@@ -130,19 +126,18 @@ export class BatchApplier {
   private async load(events: readonly ProjectedEvent[]): Promise<ReadModelDocuments> {
     const documents = new ReadModelDocuments();
     if (events.length === 0) return documents;
-    const keys = documentKeys(events);
-    await Promise.all([
-      this.loadInto(documents.users, 'users', keys.users),
-      this.loadInto(documents.conversations, 'conversations', keys.conversations),
-      this.loadInto(documents.messages, 'messages', keys.messages, this.freshMessages(events)),
-      keys.repliesOf.size === 0
-        ? undefined
-        : this.storage.findReplies([...keys.repliesOf]).then((replies) => {
-            for (const reply of replies) documents.messages.loaded(reply._id, reply);
-          }),
-    ]);
-    await this.loadInto(documents.unreadCounts, 'unreadCounts', unreadCountKeys(events, documents.conversations));
+    const named = namedKeys(events);
+    await this.loadAll(documents, named, ['users', 'conversations', 'messages'], this.freshMessages(events));
+    await this.loadAll(documents, dependentKeys(events, documents), ['timeline', 'inboxes', 'contacts']);
     return documents;
+  }
+
+  private async loadAll(documents: ReadModelDocuments, keys: DocumentKeys, models: readonly ReadModelName[], freshMessages = new Set<string>()): Promise<void> {
+    await Promise.all(
+      models.map((model) =>
+        this.loadInto(documents.map(model) as DocumentMap<ReadModelDocTypes[typeof model] & StoredDocument>, model, keys[model], model === 'messages' ? freshMessages : undefined),
+      ),
+    );
   }
 
   private async loadInto<K extends ReadModelName>(
@@ -192,29 +187,19 @@ export class BatchApplier {
  * a batch's projections must never change what a later batch starts from.
  */
 class DocumentCache {
-  private readonly entries = new Map<string, StoredDocument>();
+  private readonly entries: LruMap<string, StoredDocument>;
 
-  constructor(readonly capacity: number) {}
+  constructor(readonly capacity: number) {
+    this.entries = new LruMap(capacity);
+  }
 
   get(model: ReadModelName, id: string): StoredDocument | undefined {
-    const key = `${model}:${id}`;
-    const doc = this.entries.get(key);
-    if (!doc) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, doc);
-    return structuredClone(doc);
+    const doc = this.entries.get(`${model}:${id}`);
+    return doc && structuredClone(doc);
   }
 
   set(model: ReadModelName, id: string, doc: StoredDocument): void {
-    if (this.capacity === 0) return;
-    const key = `${model}:${id}`;
-    this.entries.delete(key);
-    this.entries.set(key, structuredClone(doc));
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.entries.delete(oldest.value);
-    }
+    if (this.capacity > 0) this.entries.set(`${model}:${id}`, structuredClone(doc));
   }
 
   clear(): void {

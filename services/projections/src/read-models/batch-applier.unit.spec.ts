@@ -1,6 +1,9 @@
 import { gatewayNotificationSchema, type GatewayNotification } from '@chat/contracts';
 import type { RecordedEvent } from '@chat/runtime';
+import { readModelKeys } from '../domain/document-set';
+import { timelinePageOf } from '../domain/read-model-documents';
 import { generateScenario, type Scenario } from '../domain/testing/chat-scenario';
+import { type AllDocuments, readModelFacts, sortedReaders } from '../domain/testing/read-model-facts';
 import { BatchApplier } from './batch-applier';
 import { InMemoryReadModelStorage, SimulatedCrash } from './testing/in-memory-read-model-storage';
 import { recordEvents } from './testing/recorded-events';
@@ -27,12 +30,13 @@ async function projectAll(storage: InMemoryReadModelStorage, batches: readonly R
 
 function snapshot(storage: InMemoryReadModelStorage): Record<string, unknown[]> {
   const sorted = <T extends { _id: string }>(docs: Iterable<T>) => [...docs].sort((a, b) => a._id.localeCompare(b._id));
-  return {
-    users: sorted(storage.collections.users.values()),
-    conversations: sorted(storage.collections.conversations.values()),
-    messages: sorted(storage.collections.messages.values()),
-    unreadCounts: sorted(storage.collections.unreadCounts.values()),
-  };
+  return Object.fromEntries(readModelKeys.map((model) => [model, sorted(storage.collections[model].values() as Iterable<{ _id: string }>)]));
+}
+
+function facts(storage: InMemoryReadModelStorage, generated: Scenario) {
+  const expected = generated.expected();
+  const all = Object.fromEntries(readModelKeys.map((model) => [model, storage.collections[model].values()])) as unknown as AllDocuments;
+  return { expected: sortedReaders(expected), actual: sortedReaders(readModelFacts(all, expected)) };
 }
 
 function scenario(seed: number, events = 600): { scenario: Scenario; recorded: RecordedEvent[] } {
@@ -45,43 +49,43 @@ describe('BatchApplier (in memory)', () => {
     const { scenario: generated, recorded } = scenario(seed);
     const storage = new InMemoryReadModelStorage();
     await projectAll(storage, batchesOf(recorded, seed));
-    const expected = generated.expected();
-
-    for (const [key, count] of expected.unread) {
-      expect({ key, count: storage.collections.unreadCounts.get(key)?.count }).toEqual({ key, count });
-    }
-    expect(storage.collections.unreadCounts.size).toBe(expected.unread.size);
-    for (const [id, message] of expected.messages) {
-      const doc = storage.collections.messages.get(id);
-      expect({ id, status: doc?.status, deleted: doc?.deleted, readBy: [...(doc?.readBy ?? [])].sort() }).toEqual({
-        id,
-        status: message.status,
-        deleted: message.deleted,
-        readBy: [...message.readBy].sort(),
-      });
-    }
-    for (const [id, members] of expected.members) {
-      expect(storage.collections.conversations.get(id)?.participantIds).toEqual(members);
-    }
-    for (const [id, blocks] of expected.blocks) expect(storage.collections.users.get(id)?.blocks).toEqual(blocks);
+    const { expected, actual } = facts(storage, generated);
+    expect(actual.unread).toEqual(expected.unread);
+    expect(actual.messages).toEqual(expected.messages);
+    expect(actual.members).toEqual(expected.members);
+    expect(actual.blocks).toEqual(expected.blocks);
+    expect(actual.contacts).toEqual(expected.contacts);
+    expect(actual.pending).toEqual(expected.pending);
   });
 
-  it('numbers each conversation\'s messages 1, 2, 3… and keeps the last one embedded as the message document has it', async () => {
+  it("numbers each conversation's messages 1, 2, 3…, pages them in order, and keeps the last one embedded as the timeline has it", async () => {
     const { recorded } = scenario(11);
     const storage = new InMemoryReadModelStorage();
     await projectAll(storage, batchesOf(recorded, 11));
+    const { timeline, messages } = storage.collections;
     for (const conversation of storage.collections.conversations.values()) {
-      const messages = [...storage.collections.messages.values()].filter((m) => m.conversationId === conversation._id);
-      expect(messages.map((m) => m.seq).sort((a, b) => a - b)).toEqual(messages.map((_, i) => i + 1));
-      expect(conversation.messageCount).toBe(messages.length);
-      expect(conversation.liveMessageCount).toBe(messages.filter((m) => !m.deleted).length);
-      const last = messages.find((m) => m.seq === messages.length);
-      if (!last) {
-        expect(conversation.lastMessage).toBeNull();
-        continue;
+      const pages = [...timeline.values()].filter((page) => page.conversationId === conversation._id).sort((a, b) => a.page - b.page);
+      const inOrder = pages.flatMap((page) => page.messages);
+      expect(inOrder.map((m) => m.seq)).toEqual(inOrder.map((_, i) => i + 1));
+      for (const page of pages) expect(page.messages.every((m) => timelinePageOf(m.seq) === page.page)).toBe(true);
+      for (const message of inOrder) expect(messages.get(message._id)).toMatchObject({ conversationId: conversation._id, seq: message.seq });
+      expect(conversation.messageCount).toBe(inOrder.length);
+      expect(conversation.liveMessageCount).toBe(inOrder.filter((m) => !m.deleted).length);
+      expect(conversation.lastMessage).toEqual(inOrder[inOrder.length - 1] ?? null);
+    }
+  });
+
+  it('brings every member\'s inbox entry in line with the conversation\'s version', async () => {
+    const { recorded } = scenario(12);
+    const storage = new InMemoryReadModelStorage();
+    await projectAll(storage, batchesOf(recorded, 12));
+    for (const conversation of storage.collections.conversations.values()) {
+      for (const userId of conversation.participantIds) {
+        expect({ userId, entry: storage.collections.inboxes.get(userId)?.conversations[conversation._id] }).toMatchObject({
+          userId,
+          entry: { member: true, version: conversation.position },
+        });
       }
-      const { position: _position, ...lastState } = last;
-      expect(conversation.lastMessage).toEqual(lastState);
     }
   });
 
@@ -228,7 +232,7 @@ describe('BatchApplier remembering what it wrote (the live worker)', () => {
     expect(snapshot(storage)).toEqual(snapshot(plain));
   });
 
-  it('asks storage only for documents it does not hold, and never for the messages of fresh sends', async () => {
+  it("asks storage only for documents it does not hold, and never for a fresh message's own document", async () => {
     const { recorded } = scenario(4, 300);
     const storage = new InMemoryReadModelStorage();
     const applier = new BatchApplier(storage, { cacheSize: 10_000 });
@@ -240,7 +244,8 @@ describe('BatchApplier remembering what it wrote (the live worker)', () => {
       return load(model, ids);
     }) as typeof storage.load;
     for (const batch of batchesOf(recorded, 4)) await applier.apply(batch);
-    expect(asked.filter((key) => key.startsWith('messages:'))).toEqual([]);
+    const sentIds = new Set(recorded.filter((e) => e.type === 'MessageSent').map((e) => (e.data as { messageId: string }).messageId));
+    expect(asked.filter((key) => key.startsWith('messages:') && sentIds.has(key.slice('messages:'.length)))).toEqual([]);
     expect(new Set(asked).size).toBe(asked.length);
   });
 });

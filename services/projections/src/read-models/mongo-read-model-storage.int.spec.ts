@@ -1,19 +1,20 @@
 import { gatewayNotificationSchema } from '@chat/contracts';
 import type { RecordedEvent } from '@chat/runtime';
+import { readModelKeys } from '../domain/document-set';
 import { generateScenario } from '../domain/testing/chat-scenario';
-import { unreadCountId } from '../domain/read-model-documents';
+import { type AllDocuments, readModelFacts, sortedReaders } from '../domain/testing/read-model-facts';
 import { BatchApplier } from './batch-applier';
 import { activateReadModels, activeReadModels } from './active-read-models';
 import { ConcurrentWriterError, MongoReadModelStorage } from './mongo-read-model-storage';
-import { readModelCollections } from './read-model-collections';
-import { readModelIndexes } from './read-model-indexes';
+import { encodeDocument } from './read-model-codec';
+import { FIRST_SET_SUFFIX, readModelCollections } from './read-model-collections';
 import type { ReadModelName } from './read-model-storage';
 import { InMemoryReadModelStorage } from './testing/in-memory-read-model-storage';
 import { dumpReadModels, openTestDatabase, type TestDatabase } from './testing/mongo-test-database';
 import { recordEvents } from './testing/recorded-events';
 
 // The batch applier against real FerretDB (MONGODB_URL from the jest global setup): every
-// projection, redelivery, overlapping and out-of-order batches, the write guards, indexes.
+// projection, redelivery, overlapping and out-of-order batches, the write guards, the stored shape.
 
 let database: TestDatabase;
 
@@ -37,12 +38,10 @@ function batches(events: readonly RecordedEvent[], sizes: readonly number[]): Re
 
 function inMemorySnapshot(storage: InMemoryReadModelStorage): Record<ReadModelName, unknown[]> {
   const sorted = (docs: Iterable<{ _id: string }>) => [...docs].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
-  return {
-    users: sorted(storage.collections.users.values()),
-    conversations: sorted(storage.collections.conversations.values()),
-    messages: sorted(storage.collections.messages.values()),
-    unreadCounts: sorted(storage.collections.unreadCounts.values()),
-  };
+  return Object.fromEntries(readModelKeys.map((model) => [model, sorted(storage.collections[model].values() as Iterable<{ _id: string }>)])) as Record<
+    ReadModelName,
+    unknown[]
+  >;
 }
 
 // FerretDB v1 on SQLite writes a few thousand documents a second on this machine, and these
@@ -66,16 +65,8 @@ describe('MongoReadModelStorage with the batch applier (FerretDB)', () => {
     expect(types.size).toBe(13);
 
     const expected = scenario.expected();
-    const unread = await storage.collection('unreadCounts').find({}).toArray();
-    expect(new Map(unread.map((doc) => [doc._id, doc.count]))).toEqual(expected.unread);
-    for (const doc of await storage.collection('messages').find({}).toArray()) {
-      const model = expected.messages.get(doc._id);
-      expect({ status: doc.status, deleted: doc.deleted, readBy: [...doc.readBy].sort() }).toEqual({
-        status: model?.status,
-        deleted: model?.deleted,
-        readBy: [...(model?.readBy ?? [])].sort(),
-      });
-    }
+    const stored = (await dumpReadModels(database.db, collections)) as unknown as AllDocuments;
+    expect(sortedReaders(readModelFacts(stored, expected))).toEqual(sortedReaders(expected));
 
     const reference = new InMemoryReadModelStorage();
     const referenceApplier = new BatchApplier(reference);
@@ -149,8 +140,8 @@ describe('MongoReadModelStorage with the batch applier (FerretDB)', () => {
     );
     const plan = await applier.apply(blocks);
     expect(plan.documentCount).toBe(259);
-    const blocked = await database.db.collection(collections.users).countDocuments({ blocks: blocker });
-    expect(blocked).toBe(259);
+    const users = (await dumpReadModels(database.db, collections)).users as { blocks: string[] }[];
+    expect(users.filter((user) => user.blocks.includes(blocker ?? '')).length).toBe(259);
   }, 30_000);
 
   it('refuses to overwrite a document another writer created in the meantime', async () => {
@@ -162,24 +153,19 @@ describe('MongoReadModelStorage with the batch applier (FerretDB)', () => {
     const userId = change?.changes.documents.users[0];
     if (!userId) throw new Error('expected a user registration first');
     // A second writer got there first with an older version of the document.
-    await storage.collection('users').insertOne({ _id: userId, name: 'x', profileImage: null, registered: true, blocks: [], position: '0' });
+    await storage.records('users').insertOne(encodeDocument({ _id: userId, name: 'x', profileImage: null, registered: true, blocks: [], position: '0' } as never));
     await expect(plan.write()).rejects.toBeInstanceOf(ConcurrentWriterError);
   });
 
-  it('creates the indexes every query needs, on every set', async () => {
-    const collections = readModelCollections({ prefix: 'g_', suffix: '_r1' });
-    await MongoReadModelStorage.open(database.db, { collections });
-    await MongoReadModelStorage.open(database.db, { collections });
-    for (const model of Object.keys(readModelIndexes) as ReadModelName[]) {
+  it('stores each document as its id, its guard position and its body as one JSON string, and needs no index but _id', async () => {
+    const collections = readModelCollections({ prefix: 'a_' });
+    for (const model of readModelKeys) {
+      const [record] = await database.db.collection(collections[model]).find({}).limit(1).toArray();
+      expect(Object.keys(record ?? {}).sort()).toEqual(['_id', 'position', 'v']);
+      expect(typeof JSON.parse(String(record?.v))).toBe('object');
       const indexes = await database.db.collection(collections[model]).listIndexes().toArray();
-      const byName = new Map(indexes.map((index) => [String(index.name), index]));
-      expect(byName.has('_id_')).toBe(true);
-      for (const wanted of readModelIndexes[model]) {
-        expect(byName.get(wanted.name ?? '')).toMatchObject({ key: wanted.key, ...(wanted.unique ? { unique: true } : {}) });
-      }
+      expect(indexes.map((index) => index.name)).toEqual(['_id_']);
     }
-    const history = await database.db.collection(collections.messages).listIndexes().toArray();
-    expect(history.map((index) => index.name).sort()).toEqual(['_id_', 'history', 'replies']);
   });
 
   it('keeps checkpoints per set, never moving them backwards', async () => {
@@ -193,24 +179,28 @@ describe('MongoReadModelStorage with the batch applier (FerretDB)', () => {
     await checkpoint.save({ commit: 10n, prepare: 6n });
     expect(await checkpoint.load()).toEqual({ commit: 10n, prepare: 6n });
     expect(await other.checkpoints().load()).toBeUndefined();
-    const stored = await database.db.collection('h_checkpoints').findOne({ _id: 'h_read-models' as never }, { useBigInt64: true });
+    const stored = await database.db.collection('h_checkpoints').findOne({ _id: `h_read-models${FIRST_SET_SUFFIX}` as never }, { useBigInt64: true });
     expect(stored).toMatchObject({ position: '10/6', commit: 10n, prepare: 6n });
   });
 
   it('switches the active set with one document and tells a writer of the old set', async () => {
     const live = await MongoReadModelStorage.open(database.db, { prefix: 'i_' });
-    expect(live.collections.suffix).toBe('');
+    expect(live.collections.suffix).toBe(FIRST_SET_SUFFIX);
     expect(await live.isActive()).toBe(true);
     const rebuilt = readModelCollections({ prefix: 'i_', suffix: '_r99' });
-    expect((await activateReadModels(database.db, rebuilt)).suffix).toBe('');
+    expect((await activateReadModels(database.db, rebuilt)).suffix).toBe(FIRST_SET_SUFFIX);
     expect((await activeReadModels(database.db, 'i_')).suffix).toBe('_r99');
     expect(await live.isActive()).toBe(false);
     expect((await MongoReadModelStorage.open(database.db, { prefix: 'i_' })).collections.messages).toBe('i_messages_r99');
   });
 
-  it('stores unread counts under <userId>:<conversationId>', async () => {
-    const storage = await MongoReadModelStorage.open(database.db, { collections: readModelCollections({ prefix: 'a_' }) });
-    const [doc] = await storage.collection('unreadCounts').find({}).limit(1).toArray();
-    expect(doc?._id).toBe(unreadCountId(doc?.userId ?? '', doc?.conversationId ?? ''));
+  it('ignores a set of an older layout: this layout starts a set of its own, from the first event', async () => {
+    // What an older version of this service left: a pointer without a layout, at collections of another shape.
+    await database.db.collection('k_active_read_models').insertOne({ _id: 'read-models' as never, suffix: '', activatedAt: new Date(), previousSuffix: null });
+    await database.db.collection('k_messages').insertOne({ _id: 'old' as never, conversationId: 'x', seq: 1, text: 'old shape' });
+    const storage = await MongoReadModelStorage.open(database.db, { prefix: 'k_' });
+    expect(storage.collections.suffix).toBe(FIRST_SET_SUFFIX);
+    expect(await storage.checkpoints().load()).toBeUndefined();
+    expect(await storage.load('messages', ['old'])).toEqual([]);
   });
 });

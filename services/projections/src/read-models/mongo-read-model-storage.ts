@@ -1,15 +1,11 @@
 import type { GlobalPosition } from '@chat/runtime';
 import { type AnyBulkWriteOperation, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
 import type { ChangedDocument, StoredDocument } from '../domain/document-set';
-import type { MessageDoc } from '../domain/read-model-documents';
 import { activeReadModels } from './active-read-models';
 import { CheckpointStore } from './checkpoint-store';
+import { decodeDocument, encodeDocument, type StoredRecord } from './read-model-codec';
 import { checkpointNameOf, type ReadModelCollections } from './read-model-collections';
-import { ensureIndexes } from './read-model-indexes';
 import { type ReadModelChanges, type ReadModelDocTypes, type ReadModelName, type ReadModelStorage, writeOrder } from './read-model-storage';
-
-/** What every read-model document has; the storage boundary knows no more than this. */
-type Stored = { _id: string; position: string };
 
 /** One projection's checkpoint, bound to its name (what the worker loads and saves). */
 export interface BoundCheckpoint {
@@ -28,24 +24,18 @@ export interface OpenReadModelStorageOptions {
 }
 
 /**
- * How reads and writes are shaped for the server. FerretDB v1 (SQLite) pushes only a
- * single-key `{ _id: <value> }` filter down to SQLite (an index search with our patch of its
- * `_id` expression: deploy/local/ferretdb/patches), while any other filter, `$in` included,
- * decodes every document of the collection in Go first. Measured at 20,000 documents: a
- * lookup by `_id` 0.6 ms, a replace 0.9 ms, while one `$in` of 50 ids takes 0.8 s and grows
- * with the collection; a guarded replace (`_id` + `position`) is a scan too.
+ * How writes are shaped for the server. A position guard in a replace's filter costs MongoDB
+ * nothing, but FerretDB v1 pushes only `_id` down to SQLite (and, with our patch, `_id $in`):
+ * any other filter decodes the whole collection in Go, so there the guard is applied in
+ * memory only, by the one writer (see MongoReadModelStorage).
  */
 export interface StorageTuning {
-  /** Load up to this many ids of one read model with one `_id` query each; more with `$in`. */
-  readonly lookupsPerLoad: number;
-  /** How many of those lookups are in flight at once. */
-  readonly lookupConcurrency: number;
-  /** Put the position guard in each replace's filter (cheap on MongoDB, a full decode per replace on FerretDB). */
+  /** Put the position guard in each replace's filter. */
   readonly guardInFilter: boolean;
 }
 
-export const mongoTuning: StorageTuning = { lookupsPerLoad: 0, lookupConcurrency: 1, guardInFilter: true };
-export const ferretDbTuning: StorageTuning = { lookupsPerLoad: Number.POSITIVE_INFINITY, lookupConcurrency: 16, guardInFilter: false };
+export const mongoTuning: StorageTuning = { guardInFilter: true };
+export const ferretDbTuning: StorageTuning = { guardInFilter: false };
 
 /** True when the server answering is FerretDB (its buildInfo names its own version). */
 export async function isFerretDb(db: Db): Promise<boolean> {
@@ -54,8 +44,11 @@ export async function isFerretDb(db: Db): Promise<boolean> {
 }
 
 const DUPLICATE_KEY = 11000;
-/** Ids per `$in` query: keeps each query well under the 16 MB command limit. */
-const LOAD_CHUNK = 5_000;
+/**
+ * Ids per `$in` query: well under the 16 MB limits of a command and of an answer's first
+ * batch, and under what FerretDB (our patch) pushes down to SQLite at once.
+ */
+const LOAD_CHUNK = 1_000;
 const INSERT_CHUNK = 1_000;
 /**
  * Replacements per command. FerretDB v1.24 keeps every matched document's SQLite cursor of an
@@ -78,9 +71,9 @@ export class ConcurrentWriterError extends Error {
 }
 
 /**
- * The read models in MongoDB (FerretDB locally). Loads are `_id $in` queries (on FerretDB,
- * few ids are looked up one by one: see StorageTuning); writes are unordered bulks per read
- * model, in `writeOrder`:
+ * The read models in MongoDB (FerretDB locally), each document stored as read-model-codec.ts
+ * has it. Loads are `_id $in` queries; writes are unordered bulks per read model, in
+ * `writeOrder`:
  *   - a document that existed when loaded: `replaceOne` filtered on `_id` and, on MongoDB,
  *     `position < new position`, so a repeated write matches nothing (on FerretDB the guard
  *     stays out of the filter, where it would double the cost, and a repeated write writes
@@ -101,11 +94,10 @@ export class MongoReadModelStorage implements ReadModelStorage {
     this.checkpointStore = new CheckpointStore(db, collections.prefix);
   }
 
-  /** The active set of read models (or the one given), its collections and indexes created. */
+  /** The active set of read models (or the one given). */
   static async open(db: Db, options: OpenReadModelStorageOptions = {}): Promise<MongoReadModelStorage> {
     const collections = options.collections ?? (await activeReadModels(db, options.prefix ?? ''));
     const ferretdb = options.ferretdb ?? (await isFerretDb(db));
-    await ensureIndexes(db, collections);
     return new MongoReadModelStorage(db, collections, ferretdb ? ferretDbTuning : mongoTuning);
   }
 
@@ -127,40 +119,17 @@ export class MongoReadModelStorage implements ReadModelStorage {
     return (await activeReadModels(this.db, this.collections.prefix)).suffix === this.collections.suffix;
   }
 
-  collection<K extends ReadModelName>(model: K): Collection<ReadModelDocTypes[K]> {
-    return this.db.collection<ReadModelDocTypes[K]>(this.collections[model]);
+  /** The stored records of one read model (read-model-codec.ts). */
+  records(model: ReadModelName): Collection<StoredRecord> {
+    return this.db.collection<StoredRecord>(this.collections[model]);
   }
 
   async load<K extends ReadModelName>(model: K, ids: readonly string[]): Promise<ReadModelDocTypes[K][]> {
-    const collection = this.storedCollection(model);
-    let found: Stored[];
-    if (ids.length <= this.tuning.lookupsPerLoad) {
-      found = [];
-      let next = 0;
-      const lookups = async (): Promise<void> => {
-        while (next < ids.length) {
-          const doc = await collection.findOne({ _id: ids[next++] as string });
-          if (doc !== null) found.push(doc);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.tuning.lookupConcurrency, ids.length) }, lookups));
-    } else {
-      const chunks: string[][] = [];
-      for (let i = 0; i < ids.length; i += LOAD_CHUNK) chunks.push(ids.slice(i, i + LOAD_CHUNK));
-      found = (await Promise.all(chunks.map((chunk) => collection.find({ _id: { $in: chunk } }).toArray()))).flat();
-    }
-    // The collection holds what this storage wrote: documents of this read model's type.
-    return found as StoredDocument[] as ReadModelDocTypes[K][];
-  }
-
-  async findReplies(messageIds: readonly string[]): Promise<MessageDoc[]> {
-    return this.collection('messages')
-      .find({ 'replyTo._id': { $in: [...messageIds] } })
-      .toArray();
-  }
-
-  private storedCollection(model: ReadModelName): Collection<Stored> {
-    return this.db.collection<Stored>(this.collections[model]);
+    const collection = this.records(model);
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += LOAD_CHUNK) chunks.push(ids.slice(i, i + LOAD_CHUNK));
+    const found = (await Promise.all(chunks.map((chunk) => collection.find({ _id: { $in: chunk } }).toArray()))).flat();
+    return found.map((record) => decodeDocument<ReadModelDocTypes[K]>(record));
   }
 
   async write(changes: ReadModelChanges): Promise<void> {
@@ -168,17 +137,18 @@ export class MongoReadModelStorage implements ReadModelStorage {
   }
 
   private async writeModel<K extends ReadModelName>(model: K, changed: readonly ChangedDocument<ReadModelDocTypes[K]>[]): Promise<void> {
-    const collection = this.storedCollection(model);
+    const collection = this.records(model);
     const inserts = changed.filter(({ stored }) => stored === null);
     const replaces = changed.filter(({ stored }) => stored !== null);
     for (let i = 0; i < inserts.length; i += INSERT_CHUNK) await this.bulk(collection, inserts.slice(i, i + INSERT_CHUNK));
     for (let i = 0; i < replaces.length; i += REPLACE_CHUNK) await this.bulk(collection, replaces.slice(i, i + REPLACE_CHUNK));
   }
 
-  private async bulk(collection: Collection<Stored>, changed: readonly ChangedDocument<Stored>[]): Promise<void> {
-    const operations = changed.map(({ doc, stored }): AnyBulkWriteOperation<Stored> => {
-      if (stored === null) return { insertOne: { document: doc } };
-      const { _id, ...replacement } = doc;
+  private async bulk(collection: Collection<StoredRecord>, changed: readonly ChangedDocument<StoredDocument>[]): Promise<void> {
+    const operations = changed.map(({ doc, stored }): AnyBulkWriteOperation<StoredRecord> => {
+      const record = encodeDocument(doc);
+      if (stored === null) return { insertOne: { document: record } };
+      const { _id, ...replacement } = record;
       // Without the guard in the filter, a repeated write rewrites the same content: harmless.
       const filter = this.tuning.guardInFilter ? { _id, position: { $lt: doc.position } } : { _id };
       return { replaceOne: { filter, replacement } };
@@ -188,7 +158,7 @@ export class MongoReadModelStorage implements ReadModelStorage {
     } catch (error) {
       if (!(error instanceof MongoBulkWriteError)) throw error;
       const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      const duplicates: ChangedDocument<Stored>[] = [];
+      const duplicates: ChangedDocument<StoredDocument>[] = [];
       for (const writeError of writeErrors) {
         const change = changed[writeError.index];
         if (writeError.code !== DUPLICATE_KEY || !change || change.stored !== null) throw error;
@@ -199,7 +169,7 @@ export class MongoReadModelStorage implements ReadModelStorage {
   }
 
   /** Inserts that met E11000: fine if the stored document is this very one, or newer. */
-  private async checkWrittenAlready(collection: Collection<Stored>, duplicates: readonly ChangedDocument<Stored>[]): Promise<void> {
+  private async checkWrittenAlready(collection: Collection<StoredRecord>, duplicates: readonly ChangedDocument<StoredDocument>[]): Promise<void> {
     const ids = duplicates.map(({ doc }) => doc._id);
     const stored = new Map((await collection.find({ _id: { $in: ids } }, { projection: { position: 1 } }).toArray()).map((doc) => [doc._id, doc.position]));
     const foreign = duplicates.filter(({ doc }) => {

@@ -4,7 +4,7 @@
  * functions so the stored document shape stays this service's own business.
  */
 export {
-  type ConversationLookup, type MessagesPageOptions, ReadModelQueries, type ReadModelQueriesOptions,
+  type ConversationLookup, type MessagesPageLookup, type MessagesPageOptions, ReadModelQueries, type ReadModelQueriesOptions,
   type UndeliveredMessages,
 } from './queries';
 export { ParticipantLists } from './participant-lists';

@@ -8,6 +8,7 @@ import {
   userViewSchema,
 } from '@chat/contracts';
 import type { RecordedEvent } from '@chat/runtime';
+import { MongoClient } from 'mongodb';
 import { conversationIdOf } from '../domain/conversations.projection';
 import {
   added,
@@ -37,7 +38,7 @@ import { BatchApplier } from './batch-applier';
 import { MongoReadModelStorage } from './mongo-read-model-storage';
 import { readModelCollections } from './read-model-collections';
 import { ReadModelQueries } from './queries';
-import { openTestDatabase, type TestDatabase } from './testing/mongo-test-database';
+import { mongoUrl, openTestDatabase, type TestDatabase } from './testing/mongo-test-database';
 
 // The gateway's queries against real FerretDB: shapes parse with the contracts' view schemas,
 // history pages, ordering, access answers, unknown and malformed ids.
@@ -65,6 +66,18 @@ function toRecorded(events: readonly DomainEvent[]): RecordedEvent[] {
 
 let database: TestDatabase;
 let queries: ReadModelQueries;
+let applier: BatchApplier;
+let applied = 0;
+
+/** Projects more events after what the suite set up. */
+async function project(events: readonly DomainEvent[]): Promise<void> {
+  const recorded = toRecorded(events).map((event, index) => {
+    const n = BigInt(applied + index + 1);
+    return { ...event, position: { commit: n, prepare: n }, metadata: { ...event.metadata, occurredAt: minute(300 + applied + index) } };
+  });
+  applied += events.length;
+  await applier.apply(recorded);
+}
 
 beforeAll(async () => {
   database = await openTestDatabase('proj_test_queries');
@@ -89,7 +102,8 @@ beforeAll(async () => {
     photoUpdated('https://cdn.example.com/team.png'),
     sent(dave, team2, mid(900), { sentAt: minute(150) }),
   ];
-  await new BatchApplier(storage).apply(toRecorded(history));
+  applier = new BatchApplier(storage);
+  await project(history);
   queries = new ReadModelQueries(database.db, { activeSetCacheMs: 0 });
 }, 60_000);
 
@@ -198,6 +212,61 @@ describe('read-model queries (FerretDB)', () => {
     });
     expect(await queries.messageById(mid(999))).toBeNull();
     expect(await queries.messageById(notAnId)).toBeNull();
+  });
+
+  it('answers a page of history to a member only, in one round of reads', async () => {
+    const page = await queries.messagesPageFor(group, bob, { limit: 2 });
+    expect(page).toEqual({ status: 'ok', page: await queries.messagesPage(group, { limit: 2 }) });
+    expect(await queries.messagesPageFor(group, carol)).toEqual({ status: 'not_participant' });
+    expect(await queries.messagesPageFor('6650a1b2c3d4e5f6a7b8c9aa', bob)).toEqual({ status: 'not_found' });
+    expect(await queries.messagesPageFor(notAnId, bob)).toEqual({ status: 'not_found' });
+  });
+
+  it("answers a user's contacts: everyone sharing a conversation with them now", async () => {
+    expect((await queries.contactsOf(alice)).sort()).toEqual([bob, dave].sort());
+    // carol left the group and shares only team2 with dave.
+    expect(await queries.contactsOf(carol)).toEqual([dave]);
+    expect((await queries.contactsOf(dave)).sort()).toEqual([alice, bob, carol].sort());
+    expect(await queries.contactsOf(eve)).toEqual([]);
+    expect(await queries.contactsOf(notAnId)).toEqual([]);
+  });
+
+  it("answers what waits for delivery to a user, oldest first, never their own, at most the limit", async () => {
+    const forBob = await queries.undeliveredFor(bob);
+    // bob's own messages never; mid(7) was deleted; alice's 59 others in the group wait for him.
+    const group1 = forBob.find((entry) => entry.conversationId === group);
+    expect(group1?.messageIds).toHaveLength(59);
+    expect(group1?.messageIds.slice(0, 3)).toEqual([mid(1), mid(3), mid(5)]);
+    expect(forBob.find((entry) => entry.conversationId === direct)).toBeUndefined();
+    expect((await queries.undeliveredFor(bob, 10)).flatMap((entry) => entry.messageIds)).toHaveLength(10);
+    // dave joined later: everyone else's undelivered messages of the group wait for him too.
+    expect((await queries.undeliveredFor(dave)).find((entry) => entry.conversationId === group)?.messageIds).toHaveLength(119);
+    // carol left the group: only dave's message in team2 waits for her.
+    expect(await queries.undeliveredFor(carol)).toEqual([{ conversationId: team2, messageIds: [mid(900)] }]);
+    expect(await queries.undeliveredFor(notAnId)).toEqual([]);
+  });
+
+  it('lists what changed since the last list (the remembered conversations are checked against the inbox), reading one document when nothing did', async () => {
+    const before = await queries.conversationsOfUser(bob);
+    await project([sent(alice, group, mid(700), { text: 'newest', sentAt: minute(400) })]);
+    const after = await queries.conversationsOfUser(bob);
+    expect(after.map((c) => c._id)).toEqual([group, ...before.map((c) => c._id).filter((id) => id !== group)]);
+    expect(after[0]).toMatchObject({ lastMessage: { _id: mid(700), text: 'newest' }, unreadCount: (before.find((c) => c._id === group)?.unreadCount ?? 0) + 1 });
+
+    const finds: string[] = [];
+    const client = new MongoClient(mongoUrl(), { retryWrites: false, monitorCommands: true });
+    client.on('commandStarted', (event) => {
+      if (event.commandName === 'find') finds.push(String(event.command.find));
+    });
+    try {
+      const watched = new ReadModelQueries(client.db(database.db.databaseName), { activeSetCacheMs: 60_000 });
+      expect(await watched.conversationsOfUser(bob)).toEqual(after);
+      finds.length = 0;
+      expect(await watched.conversationsOfUser(bob)).toEqual(after);
+      expect(finds).toEqual([readModelCollections().inboxes]);
+    } finally {
+      await client.close();
+    }
   });
 
   it('reads whichever set is active, switching with the active-set document', async () => {

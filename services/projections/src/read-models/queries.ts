@@ -7,23 +7,41 @@ import {
   toObjectId,
   type UserView,
 } from '@chat/contracts';
-import type { Db } from 'mongodb';
-import type { ConversationDoc, MessageDoc, UnreadCountDoc, UserDoc } from '../domain/read-model-documents';
-import { unreadCountId } from '../domain/read-model-documents';
+import type { Collection, Db } from 'mongodb';
+import type { ReadModelDocTypes } from '../domain/document-set';
+import { memberEntries } from '../domain/inboxes.projection';
+import { type ConversationDoc, timelinePageId, timelinePageOf } from '../domain/read-model-documents';
 import { conversationView, messageView, userView } from '../domain/read-model-views';
+import { seqsOf } from '../domain/seq-ranges';
+import { messageOnPage, timelinePagesBetween } from '../domain/timeline.projection';
 import { activeReadModels } from './active-read-models';
+import { LruMap } from './lru-map';
+import { decodeDocument, type StoredRecord } from './read-model-codec';
 import type { ReadModelCollections } from './read-model-collections';
+import type { ReadModelName } from './read-model-storage';
 
 /**
- * What the gateway reads (REST and socket checks): plain queries on the read models, shaped
- * as contracts' views. Ids that are not ObjectIds are answered as unknown, never as errors
- * (API contract, "Identity").
+ * What the gateway and presence read (REST, socket checks, presence's audiences and pending
+ * deliveries), shaped as contracts' views. Every read is one or two rounds of lookups by
+ * `_id` (single, or `$in` for many: FerretDB answers both from its `_id` index, with our
+ * patch), so its cost does not grow with the store; docs/architecture.md has the table.
+ * Ids that are not ObjectIds are answered as unknown, never as errors (API contract, "Identity").
+ *
+ * Two things are remembered between reads, both exactly: registered users' names and images,
+ * which never change; and conversation documents, each used only while the reader's inbox says
+ * no newer version exists (its entries carry the conversation's position), so a list of 200
+ * conversations reads one document when nothing changed.
  */
 
 export type ConversationLookup =
   | { readonly status: 'not_found' }
   | { readonly status: 'not_participant' }
   | { readonly status: 'ok'; readonly conversation: ConversationView };
+
+export type MessagesPageLookup =
+  | { readonly status: 'not_found' }
+  | { readonly status: 'not_participant' }
+  | { readonly status: 'ok'; readonly page: MessagesPageView };
 
 export interface MessagesPageOptions {
   /** The page ends just before this message; absent: at the newest. */
@@ -32,184 +50,9 @@ export interface MessagesPageOptions {
   readonly limit?: number;
 }
 
-const withoutPosition = { projection: { position: 0 } } as const;
-
-function users(db: Db, collections: ReadModelCollections) {
-  return db.collection<UserDoc>(collections.users);
-}
-function conversations(db: Db, collections: ReadModelCollections) {
-  return db.collection<ConversationDoc>(collections.conversations);
-}
-function messages(db: Db, collections: ReadModelCollections) {
-  return db.collection<MessageDoc>(collections.messages);
-}
-function unreadCounts(db: Db, collections: ReadModelCollections) {
-  return db.collection<UnreadCountDoc>(collections.unreadCounts);
-}
-
-/** A registered user; null when unknown (a user seen only in a block is not registered yet). */
-export async function findUser(db: Db, collections: ReadModelCollections, userId: string): Promise<UserView | null> {
-  const id = toObjectId(userId);
-  if (id === undefined) return null;
-  const doc = await users(db, collections).findOne({ _id: id });
-  return doc?.registered ? userView(doc) : null;
-}
-
-/** The registered users among `userIds`, in the order asked, unknown ones left out. */
-export async function findUsers(db: Db, collections: ReadModelCollections, userIds: readonly string[]): Promise<UserView[]> {
-  const ids = [...new Set(userIds.map(toObjectId).filter((id): id is string => id !== undefined))];
-  if (ids.length === 0) return [];
-  const found = new Map((await users(db, collections).find({ _id: { $in: ids } }).toArray()).map((doc) => [doc._id, doc]));
-  return ids.flatMap((id) => {
-    const doc = found.get(id);
-    return doc?.registered ? [userView(doc)] : [];
-  });
-}
-
-/** Ids the user blocked; empty for an unknown user. */
-export async function findBlocks(db: Db, collections: ReadModelCollections, userId: string): Promise<string[]> {
-  const id = toObjectId(userId);
-  if (id === undefined) return [];
-  return (await users(db, collections).findOne({ _id: id }))?.blocks ?? [];
-}
-
-/** Current members of a conversation, or null when there is no such conversation. */
-export async function findParticipants(db: Db, collections: ReadModelCollections, conversationId: string): Promise<string[] | null> {
-  const id = toObjectId(conversationId);
-  if (id === undefined) return null;
-  const doc = await conversations(db, collections).findOne({ _id: id }, { projection: { participantIds: 1 } });
-  return doc ? doc.participantIds : null;
-}
-
-async function viewsFor(db: Db, collections: ReadModelCollections, docs: readonly ConversationDoc[], userId: string): Promise<ConversationView[]> {
-  if (docs.length === 0) return [];
-  const participantIds = [...new Set(docs.flatMap((doc) => doc.participantIds))];
-  const [people, counts] = await Promise.all([
-    users(db, collections).find({ _id: { $in: participantIds } }).toArray(),
-    unreadCounts(db, collections)
-      .find({ _id: { $in: docs.map((doc) => unreadCountId(userId, doc._id)) } })
-      .toArray(),
-  ]);
-  const byId = new Map(people.map((doc) => [doc._id, doc]));
-  const unread = new Map(counts.map((doc) => [doc.conversationId, doc.count]));
-  return docs.map((doc) => conversationView(doc, byId, unread.get(doc._id) ?? 0));
-}
-
-/** A conversation as `userId` sees it, if they are a member (GET /api/conversations/:id: 404, 403, 200). */
-export async function findConversationForUser(
-  db: Db,
-  collections: ReadModelCollections,
-  conversationId: string,
-  userId: string,
-): Promise<ConversationLookup> {
-  const id = toObjectId(conversationId);
-  if (id === undefined) return { status: 'not_found' };
-  const doc = await conversations(db, collections).findOne({ _id: id });
-  if (!doc) return { status: 'not_found' };
-  const user = toObjectId(userId);
-  if (user === undefined || !doc.participantIds.includes(user)) return { status: 'not_participant' };
-  const [conversation] = await viewsFor(db, collections, [doc], user);
-  return conversation ? { status: 'ok', conversation } : { status: 'not_found' };
-}
-
-/** Every conversation `userId` is a member of, most recent activity first. */
-export async function findConversationsOfUser(db: Db, collections: ReadModelCollections, userId: string): Promise<ConversationView[]> {
-  const id = toObjectId(userId);
-  if (id === undefined) return [];
-  const docs = await conversations(db, collections)
-    .find({ participantIds: id })
-    .sort({ lastActivityAt: -1, _id: -1 })
-    .toArray();
-  return viewsFor(db, collections, docs, id);
-}
-
-/**
- * A page of history, oldest to newest, ending just before `before` (or at the newest).
- * `hasMore` says whether older messages exist. A `before` that is no message of this
- * conversation gives an empty page: there is nothing before something that is not there.
- */
-export async function findMessagesPage(
-  db: Db,
-  collections: ReadModelCollections,
-  conversationId: string,
-  options: MessagesPageOptions = {},
-): Promise<MessagesPageView> {
-  const id = toObjectId(conversationId);
-  if (id === undefined) return { messages: [], hasMore: false };
-  const requested = Math.trunc(options.limit ?? MESSAGES_PAGE_DEFAULT);
-  const limit = requested >= 1 ? Math.min(requested, MESSAGES_PAGE_MAX) : MESSAGES_PAGE_DEFAULT;
-  const collection = messages(db, collections);
-  let filter: { conversationId: string; seq?: { $lt: number } } = { conversationId: id };
-  if (options.before !== undefined) {
-    const beforeId = toObjectId(options.before);
-    const before = beforeId === undefined ? null : await collection.findOne({ _id: beforeId }, { projection: { conversationId: 1, seq: 1 } });
-    if (!before || before.conversationId !== id) return { messages: [], hasMore: false };
-    filter = { conversationId: id, seq: { $lt: before.seq } };
-  }
-  const newestFirst = await collection
-    .find(filter, withoutPosition)
-    .sort({ seq: -1 })
-    .limit(limit + 1)
-    .toArray();
-  const page = newestFirst.slice(0, limit).reverse();
-  return { messages: page.map(messageView), hasMore: newestFirst.length > limit };
-}
-
-export async function findMessage(db: Db, collections: ReadModelCollections, messageId: string): Promise<MessageView | null> {
-  const id = toObjectId(messageId);
-  if (id === undefined) return null;
-  const doc = await messages(db, collections).findOne({ _id: id }, withoutPosition);
-  return doc ? messageView(doc) : null;
-}
-
-/** Everyone who shares a conversation with `userId` (the audience of their presence), without them. */
-export async function findContacts(db: Db, collections: ReadModelCollections, userId: string): Promise<string[]> {
-  const id = toObjectId(userId);
-  if (id === undefined) return [];
-  const docs = await conversations(db, collections)
-    .find({ participantIds: id }, { projection: { participantIds: 1 } })
-    .toArray();
-  const contacts = new Set(docs.flatMap((doc) => doc.participantIds));
-  contacts.delete(id);
-  return [...contacts];
-}
-
 export interface UndeliveredMessages {
   readonly conversationId: string;
   readonly messageIds: string[];
-}
-
-/**
- * Messages from others in `userId`'s conversations that have reached no recipient yet, oldest
- * first per conversation, at most `limit` in all: what becomes delivered when they connect.
- */
-export async function findUndelivered(
-  db: Db,
-  collections: ReadModelCollections,
-  userId: string,
-  limit = 1_000,
-): Promise<UndeliveredMessages[]> {
-  const id = toObjectId(userId);
-  if (id === undefined) return [];
-  const memberOf = await conversations(db, collections)
-    .find({ participantIds: id }, { projection: { _id: 1 } })
-    .toArray();
-  if (memberOf.length === 0) return [];
-  const pending = await messages(db, collections)
-    .find(
-      { conversationId: { $in: memberOf.map((doc) => doc._id) }, deliveredAt: null, deleted: false, 'sender._id': { $ne: id } },
-      { projection: { _id: 1, conversationId: 1, seq: 1 } },
-    )
-    .sort({ conversationId: 1, seq: 1 })
-    .limit(limit)
-    .toArray();
-  const byConversation = new Map<string, string[]>();
-  for (const doc of pending) {
-    const list = byConversation.get(doc.conversationId) ?? [];
-    list.push(doc._id);
-    byConversation.set(doc.conversationId, list);
-  }
-  return [...byConversation].map(([conversationId, messageIds]) => ({ conversationId, messageIds }));
 }
 
 export interface ReadModelQueriesOptions {
@@ -222,66 +65,261 @@ export interface ReadModelQueriesOptions {
    * switch reaches readers within this time; it drops the old set only after a longer delay.
    */
   readonly activeSetCacheMs?: number;
+  /** Conversation documents remembered (0: none). Default 20,000. */
+  readonly conversationCacheSize?: number;
+  /** Registered users' views remembered. Default 100,000. */
+  readonly userCacheSize?: number;
 }
 
-/** The queries above, on whichever set of read models is active. */
+/** Ids per `$in`: see mongo-read-model-storage.ts. */
+const LOOKUP_CHUNK = 1_000;
+
+/** The queries, on whichever set of read models is active. */
 export class ReadModelQueries {
   private active: { collections: ReadModelCollections; until: number } | undefined;
   private readonly cacheMs: number;
+  private readonly conversationCache: LruMap<string, ConversationDoc>;
+  private readonly userCache: LruMap<string, UserView>;
 
   constructor(
     private readonly db: Db,
     private readonly options: ReadModelQueriesOptions = {},
   ) {
     this.cacheMs = options.activeSetCacheMs ?? 1_000;
+    this.conversationCache = new LruMap(options.conversationCacheSize ?? 20_000);
+    this.userCache = new LruMap(options.userCacheSize ?? 100_000);
   }
 
   async collections(): Promise<ReadModelCollections> {
     if (this.options.collections) return this.options.collections;
     const now = Date.now();
     if (!this.active || this.active.until <= now) {
-      this.active = { collections: await activeReadModels(this.db, this.options.prefix ?? ''), until: now + this.cacheMs };
+      const collections = await activeReadModels(this.db, this.options.prefix ?? '');
+      if (this.active && this.active.collections.suffix !== collections.suffix) {
+        // Another set: what was remembered of the last one says nothing of this one.
+        this.conversationCache.clear();
+        this.userCache.clear();
+      }
+      this.active = { collections, until: now + this.cacheMs };
     }
     return this.active.collections;
   }
 
+  /** A registered user; null when unknown (a user seen only in a block is not registered yet). */
   async userById(userId: string): Promise<UserView | null> {
-    return findUser(this.db, await this.collections(), userId);
+    const id = toObjectId(userId);
+    if (id === undefined) return null;
+    const doc = await this.one('users', id);
+    return doc?.registered ? userView(doc) : null;
   }
 
+  /** The registered users among `userIds`, in the order asked, each once, unknown ones left out. */
   async usersByIds(userIds: readonly string[]): Promise<UserView[]> {
-    return findUsers(this.db, await this.collections(), userIds);
+    const ids = [...new Set(userIds.map(toObjectId).filter((id): id is string => id !== undefined))];
+    const views = await this.userViews(ids);
+    return ids.flatMap((id) => {
+      const view = views.get(id);
+      return view ? [view] : [];
+    });
   }
 
+  /** Ids the user blocked; empty for an unknown user. */
   async blocksOf(userId: string): Promise<string[]> {
-    return findBlocks(this.db, await this.collections(), userId);
+    const id = toObjectId(userId);
+    if (id === undefined) return [];
+    return (await this.one('users', id))?.blocks ?? [];
   }
 
+  /** Current members of a conversation, or null when there is no such conversation. */
   async participantsOf(conversationId: string): Promise<string[] | null> {
-    return findParticipants(this.db, await this.collections(), conversationId);
+    const id = toObjectId(conversationId);
+    if (id === undefined) return null;
+    return (await this.conversation(id))?.participantIds ?? null;
   }
 
+  /** A conversation as `userId` sees it, if they are a member (GET /api/conversations/:id: 404, 403, 200). */
   async conversationForUser(conversationId: string, userId: string): Promise<ConversationLookup> {
-    return findConversationForUser(this.db, await this.collections(), conversationId, userId);
+    const id = toObjectId(conversationId);
+    if (id === undefined) return { status: 'not_found' };
+    const user = toObjectId(userId);
+    const [doc, inbox] = await Promise.all([this.conversation(id), user === undefined ? null : this.one('inboxes', user)]);
+    if (!doc) return { status: 'not_found' };
+    if (user === undefined || !doc.participantIds.includes(user)) return { status: 'not_participant' };
+    const users = await this.userViews(doc.participantIds);
+    return { status: 'ok', conversation: conversationView(doc, users, inbox?.conversations[id]?.unread ?? 0) };
   }
 
+  /** Every conversation `userId` is a member of, most recent activity first. */
   async conversationsOfUser(userId: string): Promise<ConversationView[]> {
-    return findConversationsOfUser(this.db, await this.collections(), userId);
+    const id = toObjectId(userId);
+    if (id === undefined) return [];
+    const entries = memberEntries(await this.one('inboxes', id));
+    if (entries.length === 0) return [];
+    const docs = new Map<string, ConversationDoc>();
+    const stale: string[] = [];
+    for (const [conversationId, entry] of entries) {
+      const cached = this.conversationCache.get(conversationId);
+      if (cached && cached.position >= entry.version) docs.set(conversationId, cached);
+      else stale.push(conversationId);
+    }
+    for (const doc of (await this.many('conversations', stale)).values()) {
+      this.conversationCache.set(doc._id, doc);
+      docs.set(doc._id, doc);
+    }
+    const mine = [...docs.values()].filter((doc) => doc.participantIds.includes(id));
+    mine.sort((a, b) => (a.lastActivityAt === b.lastActivityAt ? compare(b._id, a._id) : compare(b.lastActivityAt, a.lastActivityAt)));
+    const users = await this.userViews(mine.flatMap((doc) => doc.participantIds));
+    const unread = new Map(entries.map(([conversationId, entry]) => [conversationId, entry.unread]));
+    return mine.map((doc) => conversationView(doc, users, unread.get(doc._id) ?? 0));
   }
 
+  /**
+   * A page of history, oldest to newest, ending just before `before` (or at the newest).
+   * `hasMore` says whether older messages exist. A `before` that is no message of this
+   * conversation gives an empty page: there is nothing before something that is not there.
+   */
   async messagesPage(conversationId: string, options: MessagesPageOptions = {}): Promise<MessagesPageView> {
-    return findMessagesPage(this.db, await this.collections(), conversationId, options);
+    const id = toObjectId(conversationId);
+    if (id === undefined) return { messages: [], hasMore: false };
+    const [doc, before] = await Promise.all([this.conversation(id), this.beforeSeq(options.before)]);
+    return doc ? this.pageOf(doc, options.limit, before) : { messages: [], hasMore: false };
+  }
+
+  /** The same, for a member only (GET /api/conversations/:id/messages: 404, 403, 200), in one round of reads. */
+  async messagesPageFor(conversationId: string, userId: string, options: MessagesPageOptions = {}): Promise<MessagesPageLookup> {
+    const id = toObjectId(conversationId);
+    if (id === undefined) return { status: 'not_found' };
+    const [doc, before] = await Promise.all([this.conversation(id), this.beforeSeq(options.before)]);
+    if (!doc) return { status: 'not_found' };
+    if (!doc.participantIds.includes(toObjectId(userId) ?? '')) return { status: 'not_participant' };
+    return { status: 'ok', page: await this.pageOf(doc, options.limit, before) };
   }
 
   async messageById(messageId: string): Promise<MessageView | null> {
-    return findMessage(this.db, await this.collections(), messageId);
+    const id = toObjectId(messageId);
+    if (id === undefined) return null;
+    const index = await this.one('messages', id);
+    if (!index) return null;
+    const page = await this.one('timeline', timelinePageId(index.conversationId, timelinePageOf(index.seq)));
+    const state = messageOnPage(page, index.seq);
+    return state ? messageView(state) : null;
   }
 
+  /** Everyone who shares a conversation with `userId` (the audience of their presence), without them. */
   async contactsOf(userId: string): Promise<string[]> {
-    return findContacts(this.db, await this.collections(), userId);
+    const id = toObjectId(userId);
+    if (id === undefined) return [];
+    return Object.keys((await this.one('contacts', id))?.shared ?? {}).filter((contactId) => contactId !== id);
   }
 
-  async undeliveredFor(userId: string, limit?: number): Promise<UndeliveredMessages[]> {
-    return findUndelivered(this.db, await this.collections(), userId, limit);
+  /**
+   * Messages from others in `userId`'s conversations that have reached no recipient yet,
+   * oldest first per conversation, at most `limit` in all: what becomes delivered when they connect.
+   */
+  async undeliveredFor(userId: string, limit = 1_000): Promise<UndeliveredMessages[]> {
+    const id = toObjectId(userId);
+    if (id === undefined) return [];
+    const wanted: { conversationId: string; seq: number }[] = [];
+    const entries = memberEntries(await this.one('inboxes', id)).sort(([a], [b]) => compare(a, b));
+    for (const [conversationId, entry] of entries) {
+      for (const seq of seqsOf(entry.pending, limit - wanted.length)) wanted.push({ conversationId, seq });
+      if (wanted.length >= limit) break;
+    }
+    if (wanted.length === 0) return [];
+    const pageIds = [...new Set(wanted.map(({ conversationId, seq }) => timelinePageId(conversationId, timelinePageOf(seq))))];
+    const pages = await this.many('timeline', pageIds);
+    const byConversation = new Map<string, string[]>();
+    for (const { conversationId, seq } of wanted) {
+      const message = messageOnPage(pages.get(timelinePageId(conversationId, timelinePageOf(seq))) ?? null, seq);
+      // The entry and the page are written in one batch, page first: a page that says
+      // otherwise is the newer word.
+      if (!message || message.delivered || message.deleted || message.sender._id === id) continue;
+      const list = byConversation.get(conversationId) ?? [];
+      list.push(message._id);
+      byConversation.set(conversationId, list);
+    }
+    return [...byConversation].map(([conversationId, messageIds]) => ({ conversationId, messageIds }));
   }
+
+  // ---------------------------------------------------------------- reading
+
+  private async pageOf(doc: ConversationDoc, requestedLimit: number | undefined, before: BeforeSeq): Promise<MessagesPageView> {
+    const requested = Math.trunc(requestedLimit ?? MESSAGES_PAGE_DEFAULT);
+    const limit = requested >= 1 ? Math.min(requested, MESSAGES_PAGE_MAX) : MESSAGES_PAGE_DEFAULT;
+    let end = doc.messageCount;
+    if (before !== undefined) {
+      if (before === null || before.conversationId !== doc._id) return { messages: [], hasMore: false };
+      end = before.seq - 1;
+    }
+    const start = Math.max(1, end - limit + 1);
+    if (end < start) return { messages: [], hasMore: false };
+    const pages = await this.many('timeline', timelinePagesBetween(start, end).map((page) => timelinePageId(doc._id, page)));
+    const messages: MessageView[] = [];
+    for (let seq = start; seq <= end; seq++) {
+      const message = messageOnPage(pages.get(timelinePageId(doc._id, timelinePageOf(seq))) ?? null, seq);
+      if (message) messages.push(messageView(message));
+    }
+    return { messages, hasMore: start > 1 };
+  }
+
+  /** Where the page must end for `before`: undefined without one, null for no such message. */
+  private async beforeSeq(before: string | undefined): Promise<BeforeSeq> {
+    if (before === undefined) return undefined;
+    const id = toObjectId(before);
+    if (id === undefined) return null;
+    const index = await this.one('messages', id);
+    return index ? { conversationId: index.conversationId, seq: index.seq } : null;
+  }
+
+  /** A conversation document as stored now (and remembered for lists). */
+  private async conversation(id: string): Promise<ConversationDoc | null> {
+    const doc = await this.one('conversations', id);
+    if (doc) this.conversationCache.set(id, doc);
+    return doc;
+  }
+
+  /** The views of the given users that are registered (an unregistered one is shown with an empty name). */
+  private async userViews(userIds: readonly string[]): Promise<Map<string, UserView>> {
+    const views = new Map<string, UserView>();
+    const missing: string[] = [];
+    for (const id of new Set(userIds)) {
+      const cached = this.userCache.get(id);
+      if (cached) views.set(id, cached);
+      else missing.push(id);
+    }
+    for (const doc of (await this.many('users', missing)).values()) {
+      if (!doc.registered) continue;
+      const view = userView(doc);
+      // Names and images never change once registered: remembered for good.
+      this.userCache.set(doc._id, view);
+      views.set(doc._id, view);
+    }
+    return views;
+  }
+
+  private async records(model: ReadModelName): Promise<Collection<StoredRecord>> {
+    return this.db.collection<StoredRecord>((await this.collections())[model]);
+  }
+
+  private async one<K extends ReadModelName>(model: K, id: string): Promise<ReadModelDocTypes[K] | null> {
+    const record = await (await this.records(model)).findOne({ _id: id });
+    return record ? decodeDocument<ReadModelDocTypes[K]>(record) : null;
+  }
+
+  private async many<K extends ReadModelName>(model: K, ids: readonly string[]): Promise<Map<string, ReadModelDocTypes[K]>> {
+    const found = new Map<string, ReadModelDocTypes[K]>();
+    if (ids.length === 0) return found;
+    const collection = await this.records(model);
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) chunks.push(ids.slice(i, i + LOOKUP_CHUNK));
+    const records = await Promise.all(chunks.map((chunk) => (chunk.length === 1 ? collection.find({ _id: chunk[0] as string }) : collection.find({ _id: { $in: chunk } })).toArray()));
+    for (const record of records.flat()) found.set(record._id, decodeDocument<ReadModelDocTypes[K]>(record));
+    return found;
+  }
+}
+
+type BeforeSeq = { readonly conversationId: string; readonly seq: number } | null | undefined;
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

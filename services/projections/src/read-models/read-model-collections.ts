@@ -1,3 +1,4 @@
+import { type ReadModelKey, readModelKeys } from '../domain/document-set';
 import type { ReadModelName } from './read-model-storage';
 
 /**
@@ -5,19 +6,30 @@ import type { ReadModelName } from './read-model-storage';
  * suffix, so a rebuild can fill a new set (suffix `_r<time>`) while the live set keeps
  * serving, and the switch between them is one document (see active-read-models.ts).
  */
-export interface ReadModelCollections {
-  readonly prefix: string;
-  readonly suffix: string;
-  readonly users: string;
-  readonly conversations: string;
-  readonly messages: string;
-  readonly unreadCounts: string;
-}
+export type ReadModelCollections = { readonly prefix: string; readonly suffix: string } & { readonly [K in ReadModelKey]: string };
+
+/**
+ * The documents' layout: each document's body one JSON string, every read an `_id` lookup
+ * (read-model-documents.ts). A set of another layout is not read; see active-read-models.ts.
+ */
+export const READ_MODEL_LAYOUT = 2;
+
+/** The suffix of this layout's first set, the one a fresh store (or one of an older layout) starts with. */
+export const FIRST_SET_SUFFIX = `_v${READ_MODEL_LAYOUT}`;
+
+const baseNames: { readonly [K in ReadModelKey]: string } = {
+  users: 'users',
+  conversations: 'conversations',
+  messages: 'messages',
+  timeline: 'timeline',
+  inboxes: 'inboxes',
+  contacts: 'contacts',
+};
 
 export interface ReadModelNaming {
   /** Before every collection name, e.g. a tenant or test namespace. Default ''. */
   readonly prefix?: string;
-  /** After every read-model collection name; '' for the original set. */
+  /** After every read-model collection name; default FIRST_SET_SUFFIX. */
   readonly suffix?: string;
 }
 
@@ -25,23 +37,16 @@ const NAME_PART = /^[A-Za-z0-9_]*$/;
 
 export function readModelCollections(naming: ReadModelNaming = {}): ReadModelCollections {
   const prefix = naming.prefix ?? '';
-  const suffix = naming.suffix ?? '';
+  const suffix = naming.suffix ?? FIRST_SET_SUFFIX;
   for (const part of [prefix, suffix]) {
     if (!NAME_PART.test(part) || part.length > 40) throw new Error(`not a usable collection name part: '${part}'`);
   }
-  return {
-    prefix,
-    suffix,
-    users: `${prefix}users${suffix}`,
-    conversations: `${prefix}conversations${suffix}`,
-    messages: `${prefix}messages${suffix}`,
-    unreadCounts: `${prefix}unread_counts${suffix}`,
-  };
+  const names = Object.fromEntries(readModelKeys.map((model) => [model, `${prefix}${baseNames[model]}${suffix}`]));
+  return { prefix, suffix, ...(names as { [K in ReadModelKey]: string }) };
 }
 
 export function collectionNamesOf(collections: ReadModelCollections): Record<ReadModelName, string> {
-  const { users, conversations, messages, unreadCounts } = collections;
-  return { users, conversations, messages, unreadCounts };
+  return Object.fromEntries(readModelKeys.map((model) => [model, collections[model]])) as Record<ReadModelName, string>;
 }
 
 /** The checkpoint name of a set: each set is built from its own position in the store. */

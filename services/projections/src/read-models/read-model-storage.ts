@@ -1,24 +1,15 @@
-import type { ChangedDocument } from '../domain/document-set';
-import type { ConversationDoc, MessageDoc, UnreadCountDoc, UserDoc } from '../domain/read-model-documents';
+import type { ChangedDocument, ReadModelDocTypes, ReadModelKey } from '../domain/document-set';
 
-export interface ReadModelDocTypes {
-  users: UserDoc;
-  conversations: ConversationDoc;
-  messages: MessageDoc;
-  unreadCounts: UnreadCountDoc;
-}
-
-export type ReadModelName = keyof ReadModelDocTypes;
+export type { ReadModelDocTypes } from '../domain/document-set';
+export type ReadModelName = ReadModelKey;
 
 /**
- * The order a batch's documents are written back in: every document before the documents
- * its projection reads from. Unread counts read their conversation's readers and counters,
- * and a message takes its place (`seq`) from its conversation's message count, so both go
- * before conversations. After a write that stopped half-way, no conversation is then ahead
- * of a document that depends on it, which is what makes re-applying exact (see
- * batch-projection.ts; the in-memory crash tests fail with any other order).
+ * The order a batch's documents are written back in: every document before the conversation
+ * it depends on (see batch-projection.ts), users last. After a write that stopped half-way, no
+ * conversation is then ahead of a document that depends on it, which is what makes
+ * re-applying exact (the in-memory crash tests fail with any other order).
  */
-export const writeOrder: readonly ReadModelName[] = ['unreadCounts', 'messages', 'conversations', 'users'];
+export const writeOrder: readonly ReadModelName[] = ['messages', 'timeline', 'inboxes', 'contacts', 'conversations', 'users'];
 
 export type ReadModelChanges = { readonly [K in ReadModelName]: readonly ChangedDocument<ReadModelDocTypes[K]>[] };
 
@@ -29,8 +20,6 @@ export type ReadModelChanges = { readonly [K in ReadModelName]: readonly Changed
 export interface ReadModelStorage {
   /** The stored documents among `ids` (absent ones are simply not returned). */
   load<K extends ReadModelName>(model: K, ids: readonly string[]): Promise<ReadModelDocTypes[K][]>;
-  /** Messages quoting any of `messageIds`. */
-  findReplies(messageIds: readonly string[]): Promise<MessageDoc[]>;
   /**
    * Writes changed documents model by model in `writeOrder`, each under its guard: a document
    * is replaced only by a newer position, and one that was absent is inserted (an insert that

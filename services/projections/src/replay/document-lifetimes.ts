@@ -1,77 +1,99 @@
 import { EventType } from '@chat/contracts';
 import type { AllFilter, EventStore, GlobalPosition, RecordedEvent } from '@chat/runtime';
+import { type ReadModelKey, readModelKeys } from '../domain/document-set';
+import { timelinePageId, timelinePageOf } from '../domain/read-model-documents';
 
-/** Documents that stop changing at one event: message ids, conversation ids (with their unread counts), user ids. */
-export interface FinalDocuments {
-  readonly messages: string[];
-  readonly conversations: string[];
-  readonly users: string[];
+/** Documents that stop changing at one event, per read model. */
+export type FinalDocuments = { readonly [K in ReadModelKey]: string[] };
+
+export function noFinalDocuments(): FinalDocuments {
+  return Object.fromEntries(readModelKeys.map((model) => [model, []])) as unknown as FinalDocuments;
 }
-
-type Kind = keyof FinalDocuments;
 
 /**
  * When each document stops changing, by a quick first pass over the store: for every
- * document, the index (in read order) of the last event that changes it or reads it.
- *   - a message: its sending, deliveries, reads and deletion, the deletion of the message it
- *     quotes (which blanks the quote), and every later reply quoting it (which reads it);
- *   - a conversation, and with it every unread count in it: its last event;
- *   - a user: registration, blocks they made, and every message they send (which reads them).
+ * document, the index (in read order) of the last event that changes it or reads it. It
+ * follows what batch-projection.ts touches:
+ *   - a user: registration, blocks they made, and every message they send (which reads them);
+ *   - a conversation: its every event;
+ *   - a message's document: its sending, every reply quoting it, its deletion, reads and deliveries;
+ *   - a timeline page: every event about a message on it (a reply also reads the quoted
+ *     message's page, a deletion also changes the pages of the replies quoting it);
+ *   - an inbox: every event of every conversation its user is or was a member of;
+ *   - contacts: every membership change of the user's conversations.
  *
  * A rebuild can then insert each document exactly once, as soon as it is final, while later
  * events are still being applied, and drop it from memory. Without this it must either hold
  * every document to the end (no overlap between applying and writing) or rewrite documents
- * that changed after being written, which FerretDB v1 makes expensive: it finds no document
- * by `_id` through an index, so every rewrite scans the collection.
+ * that changed after being written.
  *
  * The pass reads only types and ids, without validating (the second pass validates
- * everything it projects); anything it cannot read it ignores, which only means that
- * document is written at the end instead.
+ * everything it projects), and follows membership more generously than the projections do
+ * (a direct conversation's members never change, whatever an event claims): a document it
+ * thinks touched later than it is is only written later, and one it misses is rewritten at
+ * the end (ReplayCache).
  */
 export class DocumentLifetimes {
   /** Event index → documents whose last change (or read) is that event. */
-  private readonly finalAt = new Map<number, FinalDocuments>();
+  private readonly finalAt = new Map<number, { [K in ReadModelKey]: string[] }>();
 
   private constructor(
     /** Events the pass read: indexes beyond this are unknown to it. */
     readonly scannedEvents: number,
     /** Position of the last event the pass read. */
     readonly end: GlobalPosition | undefined,
-    lastTouch: { readonly [K in Kind]: ReadonlyMap<string, number> },
+    lastTouch: { readonly [K in ReadModelKey]: ReadonlyMap<string, number> },
   ) {
-    for (const kind of ['messages', 'conversations', 'users'] as const) {
-      for (const [id, index] of lastTouch[kind]) {
+    for (const model of readModelKeys) {
+      for (const [id, index] of lastTouch[model]) {
         let final = this.finalAt.get(index);
         if (!final) {
-          final = { messages: [], conversations: [], users: [] };
+          final = noFinalDocuments();
           this.finalAt.set(index, final);
         }
-        final[kind].push(id);
+        final[model].push(id);
       }
     }
   }
 
   /** Documents that become final with the events at indexes [from, to). */
   finalBetween(from: number, to: number): FinalDocuments {
-    const final: FinalDocuments = { messages: [], conversations: [], users: [] };
+    const final = noFinalDocuments();
     for (let index = from; index < Math.min(to, this.scannedEvents); index += 1) {
       const at = this.finalAt.get(index);
       if (!at) continue;
-      final.messages.push(...at.messages);
-      final.conversations.push(...at.conversations);
-      final.users.push(...at.users);
+      for (const model of readModelKeys) final[model].push(...at[model]);
     }
     return final;
   }
 
   static async scan(store: EventStore, filter: AllFilter, pageSize: number): Promise<DocumentLifetimes> {
-    const lastTouch = { messages: new Map<string, number>(), conversations: new Map<string, number>(), users: new Map<string, number>() };
-    const quotedBy = new Map<string, string[]>();
+    const lastTouch = Object.fromEntries(readModelKeys.map((model) => [model, new Map<string, number>()])) as unknown as {
+      [K in ReadModelKey]: Map<string, number>;
+    };
+    const conversations = new Map<string, { count: number; members: Set<string>; readers: Set<string> }>();
+    const messages = new Map<string, { conversationId: string; seq: number; replies: number[] }>();
     let index = 0;
     let end: GlobalPosition | undefined;
-    const touch = (kind: Kind, id: unknown): void => {
-      if (typeof id === 'string') lastTouch[kind].set(id, index);
+    const touch = (model: ReadModelKey, id: unknown): void => {
+      if (typeof id === 'string') lastTouch[model].set(id, index);
     };
+    const conversationOf = (id: string) => {
+      let conversation = conversations.get(id);
+      if (!conversation) {
+        conversation = { count: 0, members: new Set(), readers: new Set() };
+        conversations.set(id, conversation);
+      }
+      return conversation;
+    };
+    const touchPage = (conversationId: string, seq: number | undefined): void => {
+      if (seq !== undefined) touch('timeline', timelinePageId(conversationId, timelinePageOf(seq)));
+    };
+    const messageIn = (conversationId: string, id: unknown) => {
+      const message = typeof id === 'string' ? messages.get(id) : undefined;
+      return message?.conversationId === conversationId ? message : undefined;
+    };
+
     let next: Promise<RecordedEvent[]> | undefined = store.readAll({ maxCount: pageSize, filter });
     while (next) {
       const page: RecordedEvent[] = await next;
@@ -80,6 +102,8 @@ export class DocumentLifetimes {
       next?.catch(() => undefined);
       for (const { type, data } of page) {
         const fields = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+        const ids = (value: unknown): string[] => (Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string') : []);
+        const conversationId = typeof fields.conversationId === 'string' ? fields.conversationId : undefined;
         switch (type) {
           case EventType.UserRegistered:
           case EventType.UserBlocked:
@@ -87,32 +111,63 @@ export class DocumentLifetimes {
             // Blocks sit on a pair's stream but change no conversation: only the blocker.
             touch('users', fields.userId);
             break;
-          case EventType.MessageSent: {
-            touch('conversations', fields.conversationId);
-            touch('users', fields.senderId);
-            touch('messages', fields.messageId);
-            const target = fields.replyTo;
-            if (typeof target === 'string' && typeof fields.messageId === 'string') {
-              touch('messages', target);
-              const replies = quotedBy.get(target);
-              if (replies) replies.push(fields.messageId);
-              else quotedBy.set(target, [fields.messageId]);
+          default: {
+            if (conversationId === undefined) break;
+            const conversation = conversationOf(conversationId);
+            touch('conversations', conversationId);
+            switch (type) {
+              case EventType.DirectConversationCreated:
+              case EventType.GroupConversationCreated:
+              case EventType.ParticipantsAdded: {
+                // Joiners count the members as contacts, and the members them.
+                for (const userId of conversation.members) touch('contacts', userId);
+                for (const userId of ids(type === EventType.ParticipantsAdded ? fields.userIds : fields.participantIds)) {
+                  conversation.members.add(userId);
+                  conversation.readers.add(userId);
+                  touch('contacts', userId);
+                }
+                break;
+              }
+              case EventType.ParticipantRemoved:
+                for (const userId of conversation.members) touch('contacts', userId);
+                if (typeof fields.userId === 'string') conversation.members.delete(fields.userId);
+                break;
+              case EventType.MessageSent: {
+                if (typeof fields.messageId !== 'string') break;
+                conversation.count += 1;
+                const seq = conversation.count;
+                messages.set(fields.messageId, { conversationId, seq, replies: [] });
+                touch('users', fields.senderId);
+                touch('messages', fields.messageId);
+                touchPage(conversationId, seq);
+                const quoted = messageIn(conversationId, fields.replyTo);
+                if (quoted) {
+                  quoted.replies.push(seq);
+                  touch('messages', fields.replyTo);
+                  touchPage(conversationId, quoted.seq);
+                }
+                break;
+              }
+              case EventType.MessageDeleted: {
+                const message = messageIn(conversationId, fields.messageId);
+                touch('messages', fields.messageId);
+                touchPage(conversationId, message?.seq);
+                for (const seq of message?.replies ?? []) touchPage(conversationId, seq);
+                break;
+              }
+              case EventType.MessagesRead:
+              case EventType.MessageDelivered:
+                for (const messageId of ids(fields.messageIds)) {
+                  touch('messages', messageId);
+                  touchPage(conversationId, messageIn(conversationId, messageId)?.seq);
+                }
+                break;
+              default:
+                break;
             }
+            for (const userId of conversation.readers) touch('inboxes', userId);
             break;
           }
-          case EventType.MessageDeleted:
-            touch('conversations', fields.conversationId);
-            touch('messages', fields.messageId);
-            if (typeof fields.messageId === 'string') for (const reply of quotedBy.get(fields.messageId) ?? []) touch('messages', reply);
-            break;
-          case EventType.MessagesRead:
-          case EventType.MessageDelivered:
-            touch('conversations', fields.conversationId);
-            if (Array.isArray(fields.messageIds)) for (const messageId of fields.messageIds) touch('messages', messageId);
-            break;
-          default:
-            touch('conversations', fields.conversationId);
-            break;
         }
         index += 1;
       }

@@ -5,12 +5,11 @@ import type { ProjectedEvent } from '../domain/read-model-documents';
 import { activateReadModels } from '../read-models/active-read-models';
 import { CheckpointStore } from '../read-models/checkpoint-store';
 import { checkpointNameOf, collectionNamesOf, type ReadModelCollections, readModelCollections } from '../read-models/read-model-collections';
-import { ensureIndexes } from '../read-models/read-model-indexes';
 import { projectedStreamPrefixes, toProjectable } from '../read-models/projected-events';
 import { DocumentLifetimes } from './document-lifetimes';
 import { ReplayCache } from './replay-cache';
 
-export type RebuildPhase = 'scanning' | 'building' | 'indexing' | 'catching-up' | 'switching' | 'done';
+export type RebuildPhase = 'scanning' | 'building' | 'catching-up' | 'switching' | 'done';
 
 export interface RebuildProgress {
   readonly phase: RebuildPhase;
@@ -57,7 +56,7 @@ export interface RebuildResult extends RebuildProgress {
   /** The set the switch replaced (undefined when not activated). */
   readonly previous: ReadModelCollections | undefined;
   /** Milliseconds spent per stage; reading overlaps applying, writing overlaps both. */
-  readonly timings: { readonly scan: number; readonly build: number; readonly index: number; readonly catchUp: number; readonly switch: number };
+  readonly timings: { readonly scan: number; readonly build: number; readonly catchUp: number; readonly switch: number };
 }
 
 /**
@@ -69,7 +68,7 @@ export interface RebuildResult extends RebuildProgress {
  * used): a quick one that finds when each document stops changing (document-lifetimes.ts),
  * then one that applies the same pure projections as the live applier to documents held in
  * memory and inserts each document as soon as it is final, in large unordered inserts that
- * run while later events are applied (see replay-cache.ts). Indexes are created after the bulk load, then whatever arrived meanwhile
+ * run while later events are applied (see replay-cache.ts). Then whatever arrived meanwhile
  * is applied, and the new set's checkpoint is saved: a live worker that reopens the active
  * set resumes from exactly there.
  *
@@ -146,12 +145,8 @@ export async function rebuildReadModels(store: EventStore, db: Db, options: Rebu
   await applyUntilCaughtUp();
   const built = Date.now();
 
-  phase = 'indexing';
-  report(true);
-  await ensureIndexes(db, collections);
-  const indexed = Date.now();
-
   phase = 'catching-up';
+  report(true);
   await applyUntilCaughtUp();
   if (position) await new CheckpointStore(db, collections.prefix).saveCheckpoint(checkpointNameOf(collections), position);
   const caughtUp = Date.now();
@@ -174,7 +169,7 @@ export async function rebuildReadModels(store: EventStore, db: Db, options: Rebu
     ...progress(),
     collections,
     previous,
-    timings: { scan: scanned - started, build: built - scanned, index: indexed - built, catchUp: caughtUp - indexed, switch: finished - caughtUp },
+    timings: { scan: scanned - started, build: built - scanned, catchUp: caughtUp - built, switch: finished - caughtUp },
   };
   options.onProgress?.(result);
   return result;

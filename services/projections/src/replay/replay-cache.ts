@@ -1,13 +1,13 @@
 import type { Collection, Db } from 'mongodb';
-import { documentKeys, unreadCountKeys } from '../domain/batch-projection';
-import { type ChangedDocument, type DocumentMap, ReadModelDocuments, type StoredDocument } from '../domain/document-set';
-import { type ProjectedEvent, unreadCountId } from '../domain/read-model-documents';
+import { dependentKeys, type DocumentKeys, namedKeys } from '../domain/batch-projection';
+import { type ChangedDocument, type DocumentMap, ReadModelDocuments, readModelKeys, type StoredDocument } from '../domain/document-set';
+import type { ProjectedEvent } from '../domain/read-model-documents';
+import { decodeDocument, encodeDocument, type StoredRecord } from '../read-models/read-model-codec';
 import type { ReadModelCollections } from '../read-models/read-model-collections';
 import { type ReadModelDocTypes, type ReadModelName, writeOrder } from '../read-models/read-model-storage';
-import type { FinalDocuments } from './document-lifetimes';
+import { type FinalDocuments, noFinalDocuments } from './document-lifetimes';
 
-type Stored = { _id: string; position: string };
-type Changes = readonly { readonly model: ReadModelName; readonly changed: ChangedDocument<Stored>[] }[];
+type Changes = readonly { readonly model: ReadModelName; readonly changed: ChangedDocument<StoredDocument>[] }[];
 
 const INSERT_CHUNK = 2_000;
 const DELETE_CHUNK = 10_000;
@@ -18,8 +18,6 @@ const DELETE_CHUNK = 10_000;
  */
 const WRITES_IN_FLIGHT = 2;
 
-type IdsByModel = { readonly [K in ReadModelName]: readonly string[] };
-
 /**
  * The documents of a rebuild, in memory across pages of events, written to the rebuild's own
  * collections in large unordered inserts that run while later events are applied.
@@ -28,23 +26,17 @@ type IdsByModel = { readonly [K in ReadModelName]: readonly string[] };
  * document it never wrote is known absent without a query. Documents are inserted as soon
  * as they are final (see document-lifetimes.ts) and then dropped from memory; the rest at
  * the end. A document that changes after it was written (only possible for events the
- * first pass did not see)
- * is rewritten at the end by deleting and inserting it again, one `_id $in` delete per
- * collection: one command per collection rather than one per document (FerretDB v1 answers
- * `$in` with a scan, but a single one; before our patch of its `_id` expression, every
- * one-by-one replace was a scan too).
+ * first pass did not see) is rewritten at the end by deleting and inserting it again, one
+ * `_id $in` delete per collection.
  */
 export class ReplayCache {
   readonly documents = new ReadModelDocuments();
   /** Ids written and then dropped from memory, per read model: the only ones a query can find. */
-  private readonly evicted: { [K in ReadModelName]: Set<string> } = {
-    users: new Set(),
-    conversations: new Set(),
-    messages: new Set(),
-    unreadCounts: new Set(),
+  private readonly evicted = Object.fromEntries(readModelKeys.map((model) => [model, new Set<string>()])) as unknown as {
+    [K in ReadModelName]: Set<string>;
   };
   /** Writes in progress, oldest first, each with the final documents it writes (dropped from memory once it completed). */
-  private readonly inflight: { readonly done: Promise<void>; readonly ids: IdsByModel }[] = [];
+  private readonly inflight: { readonly done: Promise<void>; readonly ids: FinalDocuments }[] = [];
   private written = 0;
   private rewritten = 0;
 
@@ -65,36 +57,28 @@ export class ReplayCache {
 
   /** Makes every document `events` read or change available in memory. */
   async prepare(events: readonly ProjectedEvent[]): Promise<void> {
-    const keys = documentKeys(events);
-    const messageIds = new Set(keys.messages);
-    for (const messageId of keys.repliesOf) for (const reply of this.documents.repliesTo(messageId)) messageIds.add(reply);
-    await Promise.all([
-      this.ensure('users', this.documents.users, keys.users),
-      this.ensure('conversations', this.documents.conversations, keys.conversations),
-      this.ensure('messages', this.documents.messages, messageIds),
-    ]);
-    await this.ensure('unreadCounts', this.documents.unreadCounts, unreadCountKeys(events, this.documents.conversations));
+    await this.ensureAll(namedKeys(events), ['users', 'conversations', 'messages']);
+    await this.ensureAll(dependentKeys(events, this.documents), ['timeline', 'inboxes', 'contacts']);
+  }
+
+  private async ensureAll(keys: DocumentKeys, models: readonly ReadModelName[]): Promise<void> {
+    await Promise.all(models.map((model) => this.ensure(model, this.documents.map(model) as DocumentMap<ReadModelDocTypes[typeof model] & StoredDocument>, keys[model])));
   }
 
   /**
    * Starts inserting documents that are final (nothing after this changes or reads them),
-   * with a conversation its unread counts, once fewer than WRITES_IN_FLIGHT writes are under
-   * way. Does not wait for this one.
+   * once fewer than WRITES_IN_FLIGHT writes are under way. Does not wait for this one.
    */
   async writeFinal(final: FinalDocuments): Promise<void> {
     while (this.inflight.length >= WRITES_IN_FLIGHT) await this.settleOldest();
-    const unreadCounts = final.conversations.flatMap((conversationId) =>
-      (this.documents.conversations.get(conversationId)?.readerIds ?? []).map((userId) => unreadCountId(userId, conversationId)),
-    );
-    const ids: { readonly [K in ReadModelName]: readonly string[] } = { ...final, unreadCounts };
-    const changes = writeOrder.map((model) => ({ model, changed: this.documents[model].takeIds(ids[model]) as ChangedDocument<Stored>[] }));
-    this.start(changes, ids);
+    const changes = writeOrder.map((model) => ({ model, changed: (this.documents.map(model) as DocumentMap<StoredDocument>).takeIds(final[model]) }));
+    this.start(changes, final);
   }
 
   /** Writes everything still unwritten or changed since written, and waits for it. */
   async writeAll(): Promise<void> {
     await this.drain();
-    this.start(writeOrder.map((model) => ({ model, changed: this.documents.take(model, () => true) })), noIds());
+    this.start(writeOrder.map((model) => ({ model, changed: this.documents.take(model, () => true) })), noFinalDocuments());
     await this.drain();
   }
 
@@ -112,11 +96,11 @@ export class ReplayCache {
       this.inflight.shift();
     }
     for (const model of writeOrder) {
-      for (const id of this.documents[model].evictIds(oldest.ids[model])) this.evicted[model].add(id);
+      for (const id of this.documents.map(model).evictIds(oldest.ids[model])) this.evicted[model].add(id);
     }
   }
 
-  private start(changes: Changes, ids: IdsByModel): void {
+  private start(changes: Changes, ids: FinalDocuments): void {
     const done = this.write(changes);
     // Awaited by a later write or drain; until then a failure must not surface as unhandled.
     done.catch(() => undefined);
@@ -133,17 +117,17 @@ export class ReplayCache {
     if (toLoad.length === 0) return;
     // Only events the first pass did not see get here: a written message is needed again.
     const found = await this.collection(model).find({ _id: { $in: toLoad } }).toArray();
-    const byId = new Map(found.map((doc) => [doc._id, doc]));
+    const byId = new Map(found.map((record) => [record._id, record]));
     for (const id of toLoad) {
-      const doc = byId.get(id);
-      if (!doc) throw new Error(`rebuild: ${model} ${id} was written but is not in ${this.collections[model]}`);
-      map.loaded(id, doc as StoredDocument as ReadModelDocTypes[K] & StoredDocument);
+      const record = byId.get(id);
+      if (!record) throw new Error(`rebuild: ${model} ${id} was written but is not in ${this.collections[model]}`);
+      map.loaded(id, decodeDocument<ReadModelDocTypes[K] & StoredDocument>(record));
       this.evicted[model].delete(id);
     }
   }
 
-  private collection(model: ReadModelName): Collection<Stored> {
-    return this.db.collection<Stored>(this.collections[model]);
+  private collection(model: ReadModelName): Collection<StoredRecord> {
+    return this.db.collection<StoredRecord>(this.collections[model]);
   }
 
   private async write(changes: Changes): Promise<void> {
@@ -152,14 +136,10 @@ export class ReplayCache {
       const collection = this.collection(model);
       const again = changed.filter(({ stored }) => stored !== null).map(({ doc }) => doc._id);
       for (let i = 0; i < again.length; i += DELETE_CHUNK) await collection.deleteMany({ _id: { $in: again.slice(i, i + DELETE_CHUNK) } });
-      const docs = changed.map(({ doc }) => doc);
+      const docs = changed.map(({ doc }) => encodeDocument(doc));
       for (let i = 0; i < docs.length; i += INSERT_CHUNK) await collection.insertMany(docs.slice(i, i + INSERT_CHUNK), { ordered: false });
       this.written += docs.length;
       this.rewritten += again.length;
     }
   }
-}
-
-function noIds(): IdsByModel {
-  return { users: [], conversations: [], messages: [], unreadCounts: [] };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { endpointsInEnv, readStoreClient, recordBenchmarkSection, resolveInfrastructure, type RunningInfrastructure } from '@chat/runtime';
+import { readModelKeys } from '../domain/document-set';
 import { generateScenario } from '../domain/testing/chat-scenario';
 import { type RebuildResult, rebuildReadModels } from './rebuild-read-models';
 import { appendScenario, openScratchEventStore } from './testing/scratch-event-store';
@@ -22,7 +23,7 @@ function line(result: RebuildResult, label: string): string {
   return (
     `${label}: ${result.events} events (${result.projected} projected) in ${(result.elapsedMs / 1000).toFixed(1)} s = ` +
     `${result.eventsPerSecond} events/s; ${result.documentsWritten} documents written; ` +
-    `first pass ${t.scan} ms, build ${t.build} ms, indexes ${t.index} ms, catch-up ${t.catchUp} ms, switch ${t.switch} ms`
+    `first pass ${t.scan} ms, build ${t.build} ms, catch-up ${t.catchUp} ms, switch ${t.switch} ms`
   );
 }
 
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     const second = await rebuildReadModels(scratch.store, db, { suffix: '_r2', onProgress: progress, dropDelayMs: 0 });
     console.log(`[bench] ${line(second, 'rebuild replacing the live set')}`);
     const counts = await Promise.all(
-      (['users', 'conversations', 'messages', 'unreadCounts'] as const).map(async (m) => `${m} ${await db.collection(second.collections[m]).countDocuments()}`),
+      readModelKeys.map(async (m) => `${m} ${await db.collection(second.collections[m]).countDocuments()}`),
     );
     console.log(`[bench] documents: ${counts.join(', ')}`);
     if (process.env.REPLAY_BENCH_NO_WRITE !== '1') {

@@ -69,9 +69,9 @@ async function main(): Promise<void> {
     const t = result.timings;
     console.log(
       `[replay] done: ${result.events} events in ${(result.elapsedMs / 1000).toFixed(1)} s = ${result.eventsPerSecond} events/s ` +
-        `(scan ${t.scan} ms, build ${t.build} ms, indexes ${t.index} ms, catch-up ${t.catchUp} ms, switch ${t.switch} ms); ` +
+        `(scan ${t.scan} ms, build ${t.build} ms, catch-up ${t.catchUp} ms, switch ${t.switch} ms); ` +
         `collections *${result.collections.suffix}` +
-        (result.previous ? `, replacing *${result.previous.suffix || ' (the original set)'}` : ', not activated'),
+        (result.previous ? `, replacing *${result.previous.suffix}` : ', not activated'),
     );
   } finally {
     await mongo.close();

@@ -12,7 +12,11 @@ import {
 import { ServiceProcess, buildWorkspaces, waitFor } from '@chat/runtime/testing';
 import type { Consumer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
-import { generateScenario, type Scenario } from '../domain/testing/chat-scenario';
+import type { TimelinePageDoc } from '../domain/read-model-documents';
+import { generateScenario, type Scenario, type ScenarioExpectations } from '../domain/testing/chat-scenario';
+import { type AllDocuments, readModelFacts, restrictedTo, sortedReaders } from '../domain/testing/read-model-facts';
+import { activeReadModels } from '../read-models/active-read-models';
+import { dumpReadModels } from '../read-models/testing/mongo-test-database';
 import { rebuildReadModels } from '../replay/rebuild-read-models';
 
 // The projection worker as its own process against real PostgreSQL (event store), FerretDB
@@ -88,15 +92,11 @@ async function append(scenario: Scenario): Promise<void> {
   }
 }
 
-async function unreadCounts(db: Db, scenario: Scenario): Promise<Map<string, number>> {
-  const expected = scenario.expected().unread;
-  const counts = new Map<string, number>();
-  for (const key of expected.keys()) {
-    const [userId, conversationId] = key.split(':') as [string, string];
-    const doc = await db.collection('unread_counts').findOne({ userId, conversationId });
-    counts.set(key, typeof doc?.count === 'number' ? doc.count : 0);
-  }
-  return counts;
+/** What the active read models say of the scenario, and what its model says (chat-scenario.ts). */
+async function factsOf(db: Db, scenario: Scenario): Promise<{ actual: ScenarioExpectations; expected: ScenarioExpectations }> {
+  const expected = scenario.expected();
+  const stored = (await dumpReadModels(db, await activeReadModels(db))) as unknown as AllDocuments;
+  return { actual: sortedReaders(restrictedTo(readModelFacts(stored, expected), expected)), expected: sortedReaders(expected) };
 }
 
 describe('projection worker process', () => {
@@ -110,7 +110,8 @@ describe('projection worker process', () => {
       const expected = scenario.expected();
 
       await waitFor(async () => (await worker.health()).body.lagEvents === 0, 30_000);
-      expect(await unreadCounts(db, scenario)).toEqual(expected.unread);
+      const facts = await factsOf(db, scenario);
+      expect(facts.actual).toEqual(facts.expected);
       const health = await worker.health();
       expect(health.status).toBe(200);
       expect(health.body).toMatchObject({ status: 'ok', lagEvents: 0 });
@@ -143,10 +144,11 @@ describe('projection worker process', () => {
       const later = generateScenario({ seed: 6, events: 100, idPrefix: randomUUID().replace(/-/g, '').slice(0, 8) });
       await append(later);
       await waitFor(async () => (await worker.health()).body.lagEvents === 0, 60_000);
-      const messages = db.collection(rebuilt.collections.messages);
+      expect((await activeReadModels(db)).suffix).toBe(rebuilt.collections.suffix);
       const laterIds = [...later.expected().messages.keys()];
       expect(laterIds.length).toBeGreaterThan(0);
-      expect(await messages.countDocuments({ _id: { $in: laterIds } } as never)).toBe(laterIds.length);
+      const facts = await factsOf(db, later);
+      expect(facts.actual).toEqual(facts.expected);
     } finally {
       await worker.stop();
     }
@@ -170,12 +172,12 @@ describe('projection worker process', () => {
       const expected = scenario.expected();
       await waitFor(async () => (await worker.health()).body.lagEvents === 0, 30_000);
 
-      expect(await unreadCounts(db, scenario)).toEqual(expected.unread);
-      for (const [messageId, message] of expected.messages) {
-        const docs = await db.collection('messages').find({ _id: messageId as never }).toArray();
-        expect(docs).toHaveLength(1);
-        expect(docs[0]).toMatchObject({ status: message.status, deleted: message.deleted });
-      }
+      const facts = await factsOf(db, scenario);
+      expect(facts.actual).toEqual(facts.expected);
+      // Each message once in its conversation's timeline.
+      const timeline = (await dumpReadModels(db, await activeReadModels(db))).timeline as TimelinePageDoc[];
+      const seen = timeline.flatMap((page) => page.messages.map((message) => message._id)).filter((id) => expected.messages.has(id));
+      expect(seen.sort()).toEqual([...expected.messages.keys()].sort());
       // Each notification of the batch reached the topic, a copy only ever with the same dedupe key.
       const ours = received.filter((n) => n.event === 'new:message' && expected.messages.has(n.payload.message._id));
       const keys = new Set(ours.map((n) => n.dedupeKey));

@@ -66,6 +66,13 @@ export interface ScenarioExpectations {
   readonly members: Map<string, string[]>;
   /** Per user: who they block. */
   readonly blocks: Map<string, string[]>;
+  /** Per user: everyone sharing a conversation with them now, sorted. */
+  readonly contacts: Map<string, string[]>;
+  /**
+   * Per user and conversation they are a member of: messages from others that reached no
+   * one yet and are not deleted, in order (only conversations with some).
+   */
+  readonly pending: Map<string, Map<string, string[]>>;
 }
 
 export interface Scenario {
@@ -358,7 +365,21 @@ export function generateScenario(options: ScenarioOptions): Scenario {
           blocks.set(userId, (blocks.get(userId) ?? []).filter((id) => id !== blockedUserId));
         }
       }
-      return { unread, messages, members, blocks };
+      const contacts = new Map<string, string[]>();
+      const pending = new Map<string, Map<string, string[]>>();
+      for (const userId of userIds) {
+        const shared = new Set<string>();
+        const waiting = new Map<string, string[]>();
+        for (const conversation of conversations) {
+          if (!conversation.members.has(userId)) continue;
+          for (const member of conversation.members) if (member !== userId) shared.add(member);
+          const undelivered = conversation.messages.filter((m) => !m.delivered && !m.deleted && m.sender !== userId).map((m) => m.id);
+          if (undelivered.length > 0) waiting.set(conversation.id, undelivered);
+        }
+        contacts.set(userId, [...shared].sort());
+        pending.set(userId, waiting);
+      }
+      return { unread, messages, members, blocks, contacts, pending };
     },
   };
 }

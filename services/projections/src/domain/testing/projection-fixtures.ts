@@ -8,7 +8,8 @@ import {
 import { type AppliedEvent, projectEvents } from '../batch-projection';
 import { ReadModelDocuments } from '../document-set';
 import { positionKey } from '../position-keys';
-import type { ProjectedEvent, ProjectionContext } from '../read-model-documents';
+import { type MessageState, type ProjectedEvent, type ProjectionContext, timelinePageId, timelinePageOf } from '../read-model-documents';
+import { messageOnPage } from '../timeline.projection';
 
 /** Events and positions for projection specs, with defaults so each spec states only what it is about. */
 
@@ -37,7 +38,7 @@ export function pos(n: number): string {
 }
 
 export function context(n: number, at = minute(n)): ProjectionContext {
-  return { position: pos(n), at: new Date(at) };
+  return { position: pos(n), at: new Date(at).toISOString() };
 }
 
 export function metadata(userId: string, n: number, extra: Partial<EventMetadata> = {}): EventMetadata {
@@ -92,6 +93,13 @@ function actorOf(event: DomainEvent): string {
     case 'GroupPhotoRemoved':
       return event.data.removedBy;
   }
+}
+
+/** A message as its timeline page holds it, found through its own document (as readers find it). */
+export function messageOf(documents: ReadModelDocuments, messageId: string): MessageState | null {
+  const index = documents.messages.get(messageId);
+  if (!index) return null;
+  return messageOnPage(documents.timeline.get(timelinePageId(index.conversationId, timelinePageOf(index.seq))), index.seq);
 }
 
 /** Folds events, in order, into fresh in-memory read models. */

@@ -1,4 +1,4 @@
-import type { MessageDoc } from '../../domain/read-model-documents';
+import { readModelKeys } from '../../domain/document-set';
 import { type ReadModelChanges, type ReadModelDocTypes, type ReadModelName, type ReadModelStorage, writeOrder } from '../read-model-storage';
 
 /** Thrown by InMemoryReadModelStorage when a test asked the write to stop part-way. */
@@ -16,11 +16,8 @@ export class SimulatedCrash extends Error {
  * middle of its bulk writes would.
  */
 export class InMemoryReadModelStorage implements ReadModelStorage {
-  readonly collections: { [K in ReadModelName]: Map<string, ReadModelDocTypes[K]> } = {
-    users: new Map(),
-    conversations: new Map(),
-    messages: new Map(),
-    unreadCounts: new Map(),
+  readonly collections = Object.fromEntries(readModelKeys.map((model) => [model, new Map()])) as unknown as {
+    [K in ReadModelName]: Map<string, ReadModelDocTypes[K]>;
   };
   private crashAfter: number | undefined;
 
@@ -35,11 +32,6 @@ export class InMemoryReadModelStorage implements ReadModelStorage {
       const doc = collection.get(id);
       return doc ? [structuredClone(doc)] : [];
     });
-  }
-
-  async findReplies(messageIds: readonly string[]): Promise<MessageDoc[]> {
-    const targets = new Set(messageIds);
-    return [...this.collections.messages.values()].filter((doc) => doc.replyTo && targets.has(doc.replyTo._id)).map((doc) => structuredClone(doc));
   }
 
   async write(changes: ReadModelChanges): Promise<void> {

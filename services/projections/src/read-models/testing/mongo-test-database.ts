@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Db, MongoClient } from 'mongodb';
+import { readModelKeys } from '../../domain/document-set';
+import { decodeDocument, type StoredRecord } from '../read-model-codec';
 import type { ReadModelCollections } from '../read-model-collections';
 import type { ReadModelName } from '../read-model-storage';
 
@@ -34,12 +36,7 @@ export async function openTestDatabase(name = 'proj_test'): Promise<TestDatabase
 /** Every document of a set, per read model, sorted by id: for document-for-document comparisons. */
 export async function dumpReadModels(db: Db, collections: ReadModelCollections): Promise<Record<ReadModelName, unknown[]>> {
   const dump = async (name: string) =>
-    (await db.collection<{ _id: string }>(name).find({}).toArray()).sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
-  const [users, conversations, messages, unreadCounts] = await Promise.all([
-    dump(collections.users),
-    dump(collections.conversations),
-    dump(collections.messages),
-    dump(collections.unreadCounts),
-  ]);
-  return { users, conversations, messages, unreadCounts };
+    (await db.collection<StoredRecord>(name).find({}).toArray()).map(decodeDocument).sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  const dumps = await Promise.all(readModelKeys.map(async (model) => [model, await dump(collections[model])] as const));
+  return Object.fromEntries(dumps) as Record<ReadModelName, unknown[]>;
 }
