@@ -4,7 +4,6 @@ import { rmSync } from 'node:fs';
 import { isolatedSystemEnv, waitUntilHealthy } from '../testing/chat-system';
 import type { Cleanup } from './cleanup';
 
-
 export interface ChatUnderTest {
   readonly infrastructure: RunningInfrastructure;
   readonly gatewayUrl: string;
@@ -28,6 +27,27 @@ export async function startChat(cleanup: Cleanup, log: (line: string) => void): 
   cleanup.add('the servers', () => infrastructure.stop());
   const env = await serviceEnv(infrastructure);
   cleanup.add('the uploaded files', async () => rmSync(env.MEDIA_DIR as string, { recursive: true, force: true }));
+  const { services, gatewayUrl } = await startServices(env, cleanup, log);
+  return { infrastructure, gatewayUrl, projectionsHealthUrl: env.PROJECTIONS_HEALTH_URL as string, services };
+}
+
+/** The servers for a benchmark that starts the services itself: bench profile, every dependency. */
+export async function startBenchInfrastructure(cleanup: Cleanup, log: (line: string) => void): Promise<RunningInfrastructure> {
+  const infrastructure = await resolveInfrastructure({ profile: 'bench', dependencies, log: (line) => log(`[infra] ${line}`) });
+  cleanup.add('the servers', () => infrastructure.stop());
+  return infrastructure;
+}
+
+/**
+ * Starts every service (messaging, projections, presence, media, then the gateway on PORT)
+ * with `env` and waits until the gateway is healthy. Each is stopped by `cleanup` at the end
+ * at the latest; `stop` stops them all earlier.
+ */
+export async function startServices(
+  env: NodeJS.ProcessEnv,
+  cleanup: Cleanup,
+  log: (line: string) => void,
+): Promise<{ services: Map<ServiceName, ServiceProcess>; gatewayUrl: string; stop: () => Promise<void> }> {
   const services = new Map<ServiceName, ServiceProcess>();
   const start = async (name: ServiceName, extra: NodeJS.ProcessEnv = {}): Promise<void> => {
     const service = new ServiceProcess({ service: name, env: { ...env, ...extra }, startTimeoutMs: 90_000 });
@@ -41,10 +61,11 @@ export async function startChat(cleanup: Cleanup, log: (line: string) => void): 
   await start('gateway', { PORT: String(port) });
   const gatewayUrl = `http://127.0.0.1:${port}`;
   await waitUntilHealthy(gatewayUrl, 90_000);
-  return { infrastructure, gatewayUrl, projectionsHealthUrl: env.PROJECTIONS_HEALTH_URL as string, services };
+  return { services, gatewayUrl, stop: async () => void (await Promise.all([...services.values()].map(stopService))) };
 }
 
-async function serviceEnv(infrastructure: RunningInfrastructure): Promise<NodeJS.ProcessEnv> {
+/** The services' environment on this run's servers: a read-model database, groups and keys of the run's own. */
+export async function serviceEnv(infrastructure: RunningInfrastructure): Promise<NodeJS.ProcessEnv> {
   return {
     ...process.env,
     ...infrastructure.env(),

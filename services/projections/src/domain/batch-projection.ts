@@ -1,14 +1,16 @@
 import type { DomainEvent, MessageView } from '@chat/contracts';
-import { contactsChangedBy, evolveContacts } from './contacts.projection';
+import { contactDeltas, contactsChangedBy } from './contacts.projection';
 import { conversationIdOf, evolveConversation, joinersOf, type KnownMessage } from './conversations.projection';
 import { type DocumentMap, type ReadModelDocuments, type ReadModelKey, readModelKeys, type StoredDocument } from './document-set';
 import { unhandled } from './exhaustive';
-import { evolveInbox } from './inboxes.projection';
+import { evolveInboxEntry, type InboxContext } from './inboxes.projection';
 import { evolveMessageIndex } from './message-index.projection';
 import { type MessageSentContext, messageIdsOf } from './messages.projection';
 import {
+  type ContactsDoc,
   type ConversationDoc,
   contextOf,
+  type InboxDoc,
   type ProjectedEvent,
   type ProjectionContext,
   timelinePageId,
@@ -95,6 +97,38 @@ function evolveIn<D extends StoredDocument>(
   return after;
 }
 
+/**
+ * An inbox takes an event one entry at a time (inboxes.projection.ts); the document is
+ * changed in place (DocumentMap.own), since a busy user's inbox changes with every message of
+ * every conversation they are in.
+ */
+function applyToInbox(map: DocumentMap<InboxDoc>, userId: string, event: DomainEvent, context: InboxContext, changed: string[]): void {
+  const doc = map.get(userId);
+  if (!appliesTo(doc, context)) return;
+  const entry = doc?.conversations[context.conversationId];
+  const next = evolveInboxEntry(entry, event, userId, context);
+  if (next === entry || next === undefined) return;
+  const draft = map.own(userId, () => ({ _id: userId, conversations: {}, position: context.position }), copyInbox);
+  draft.conversations[context.conversationId] = next;
+  draft.position = context.position;
+  changed.push(userId);
+}
+
+function applyToContacts(map: DocumentMap<ContactsDoc>, userId: string, deltas: ReadonlyMap<string, number>, context: ProjectionContext, changed: string[]): void {
+  if (deltas.size === 0 || !appliesTo(map.get(userId), context)) return;
+  const draft = map.own(userId, () => ({ _id: userId, shared: {}, position: context.position }), copyContacts);
+  for (const [contactId, delta] of deltas) {
+    const count = (draft.shared[contactId] ?? 0) + delta;
+    if (count > 0) draft.shared[contactId] = count;
+    else delete draft.shared[contactId];
+  }
+  draft.position = context.position;
+  changed.push(userId);
+}
+
+const copyInbox = (doc: InboxDoc): InboxDoc => ({ ...doc, conversations: { ...doc.conversations } });
+const copyContacts = (doc: ContactsDoc): ContactsDoc => ({ ...doc, shared: { ...doc.shared } });
+
 function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments): EventChanges {
   const { event } = projected;
   const context = contextOf(projected);
@@ -144,27 +178,25 @@ function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments):
       const { messageId } = event.data;
       message = known.get(messageId) ?? null;
       if (message === null) break;
-      const replies = documents.messages.get(messageId)?.replies ?? [];
-      const touched = new Set([timelinePageOf(message.seq), ...replies.map(timelinePageOf)]);
-      for (const page of touched) {
-        const result = pages.evolve(page, event);
+      const concerned = [message.seq, ...(documents.messages.get(messageId)?.replies ?? [])];
+      for (const [page, onPage] of byPage(concerned)) {
+        const result = pages.evolve(page, event, { seqs: onPage });
         if (result && messageChanged(result, message.seq)) effect = { kind: 'message-deleted', conversationId, messageId };
       }
       break;
     }
     case 'MessagesRead': {
       // Only what this reader had not read yet changes (their inbox keeps what they read).
-      const readBefore = documents.inboxes.get(event.data.readerId)?.conversations[conversationId]?.read ?? [];
+      const reader = event.data.readerId;
+      const readBefore = (before?.readerIds.includes(reader) ? documents.inboxes.get(reader)?.conversations[conversationId]?.read : undefined) ?? [];
       const unread = [...known].filter(([, m]) => !hasSeq(readBefore, m.seq));
       seqs = unread.map(([, m]) => m.seq);
       const newly: DomainEvent = { ...event, data: { ...event.data, messageIds: unread.map(([id]) => id) } };
       const read: string[] = [];
-      for (const page of new Set(seqs.map(timelinePageOf))) {
-        const result = pages.evolve(page, newly);
+      for (const [page, onPage] of byPage(seqs)) {
+        const result = pages.evolve(page, newly, { seqs: onPage });
         if (!result) continue;
-        for (const seq of seqs) {
-          if (timelinePageOf(seq) === page && messageChanged(result, seq)) read.push(messageOnPage(result.after, seq)?._id ?? '');
-        }
+        for (const seq of onPage) if (messageChanged(result, seq)) read.push(messageOnPage(result.after, seq)?._id ?? '');
       }
       const inOrder = [...new Set(event.data.messageIds)].filter((id) => read.includes(id));
       if (inOrder.length > 0) effect = { kind: 'messages-read', conversationId, readerId: event.data.readerId, messageIds: inOrder };
@@ -173,11 +205,10 @@ function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments):
     case 'MessageDelivered': {
       seqs = [...known.values()].map((m) => m.seq);
       const delivered = new Map<string, string>();
-      for (const page of new Set(seqs.map(timelinePageOf))) {
-        const result = pages.evolve(page, event);
+      for (const [page, onPage] of byPage(seqs)) {
+        const result = pages.evolve(page, event, { seqs: onPage });
         if (!result) continue;
-        for (const seq of seqs) {
-          if (timelinePageOf(seq) !== page) continue;
+        for (const seq of onPage) {
           const was = messageOnPage(result.before, seq);
           const now = messageOnPage(result.after, seq);
           if (now && was?.status === 'sent' && now.status === 'delivered') delivered.set(now._id, now.sender._id);
@@ -205,14 +236,11 @@ function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments):
   }
 
   const after = evolveConversation(before, event, conversationContext);
-  const version = after?.position ?? null;
-  for (const userId of readersOf(event, before)) {
-    const inboxContext = { ...context, userId, conversationId, conversation: before, version, message, seqs };
-    evolveIn(documents.inboxes, userId, changed.inboxes, context, (doc) => evolveInbox(doc, event, inboxContext));
-  }
+  const version = after?.viewPosition ?? null;
+  const inboxContext = { ...context, conversationId, conversation: before, version, message, seqs };
+  for (const userId of readersOf(event, before, after)) applyToInbox(documents.inboxes, userId, event, inboxContext, changed.inboxes);
   for (const userId of contactsChangedBy(event, before)) {
-    const contactsContext = { ...context, userId, conversation: before };
-    evolveIn(documents.contacts, userId, changed.contacts, context, (doc) => evolveContacts(doc, event, contactsContext));
+    applyToContacts(documents.contacts, userId, contactDeltas(event, { ...context, userId, conversation: before }), context, changed.contacts);
   }
   if (after !== null && after !== before) {
     documents.conversations.put(after);
@@ -236,7 +264,7 @@ function knownMessages(event: DomainEvent, conversationId: string, documents: Re
 }
 
 /** Whose inboxes an event reaches: everyone with an entry for the conversation, and who joins it. */
-function readersOf(event: DomainEvent, conversation: ConversationDoc | null): string[] {
+function readersOf(event: DomainEvent, conversation: ConversationDoc | null, after: ConversationDoc | null): string[] {
   switch (event.type) {
     case 'DirectConversationCreated':
     case 'GroupConversationCreated':
@@ -247,10 +275,12 @@ function readersOf(event: DomainEvent, conversation: ConversationDoc | null): st
     case 'MessageSent':
     case 'MessageDeleted':
     case 'MessagesRead':
+      return conversation?.readerIds ?? [];
     case 'MessageDelivered':
     case 'GroupPhotoUpdated':
     case 'GroupPhotoRemoved':
-      return conversation?.readerIds ?? [];
+      // Only the version of what the conversation shows can change: reached when it did.
+      return conversation !== null && after !== null && after.viewPosition !== conversation.viewPosition ? conversation.readerIds : [];
     case 'UserRegistered':
     case 'UserBlocked':
     case 'UserUnblocked':
@@ -273,13 +303,25 @@ class PageEvolution {
   ) {}
 
   /** The page before and after, when the event changed it. */
-  evolve(page: number, event: DomainEvent, extra: { sent?: MessageSentContext } = {}): PageChange | undefined {
+  evolve(page: number, event: DomainEvent, extra: { sent?: MessageSentContext; seqs?: readonly number[] } = {}): PageChange | undefined {
     const id = timelinePageId(this.conversationId, page);
     const before = this.timeline.get(id);
     const context = { ...this.context, conversationId: this.conversationId, page, ...extra };
     const after = evolveIn(this.timeline, id, this.changed, this.context, (doc) => evolveTimelinePage(doc, event, context));
     return after ? { before, after } : undefined;
   }
+}
+
+/** Seqs grouped by the timeline page they are on. */
+function byPage(seqs: readonly number[]): Map<number, number[]> {
+  const pages = new Map<number, number[]>();
+  for (const seq of seqs) {
+    const page = timelinePageOf(seq);
+    const onPage = pages.get(page);
+    if (onPage) onPage.push(seq);
+    else pages.set(page, [seq]);
+  }
+  return pages;
 }
 
 function messageChanged(change: PageChange, seq: number): boolean {
@@ -397,7 +439,9 @@ export function dependentKeys(events: readonly ProjectedEvent[], documents: Read
       default:
         unhandled(event);
     }
-    for (const userId of state.readers) keys.inboxes.add(userId);
   }
+  // Readers only ever join, so a conversation's readers at the end of the batch are everyone
+  // whose inbox any of its events reaches.
+  for (const { readers } of conversations.values()) for (const userId of readers) keys.inboxes.add(userId);
   return keys;
 }

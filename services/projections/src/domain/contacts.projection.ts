@@ -1,7 +1,7 @@
 import type { DomainEvent } from '@chat/contracts';
 import { joinersOf } from './conversations.projection';
 import { unhandled } from './exhaustive';
-import type { ContactsDoc, ConversationDoc, ProjectionContext } from './read-model-documents';
+import type { ConversationDoc, ProjectionContext } from './read-model-documents';
 
 /**
  * Contacts: for each user, everyone who shares a conversation with them now, counted per
@@ -17,7 +17,12 @@ export interface ContactsContext extends ProjectionContext {
   readonly conversation: ConversationDoc | null;
 }
 
-export function evolveContacts(doc: ContactsDoc | null, event: DomainEvent, context: ContactsContext): ContactsDoc | null {
+/**
+ * How the event changes a user's contacts: the count of conversations shared with each
+ * contact it touches goes up or down by the delta (at 0 the contact is gone). Empty when the
+ * event changes none. The contacts document is this, applied (batch-projection.ts).
+ */
+export function contactDeltas(event: DomainEvent, context: ContactsContext): Map<string, number> {
   const { userId, conversation } = context;
   const changes = new Map<string, number>();
   const count = (contactId: string, delta: number): void => {
@@ -27,14 +32,13 @@ export function evolveContacts(doc: ContactsDoc | null, event: DomainEvent, cont
     case 'DirectConversationCreated':
     case 'GroupConversationCreated': {
       const members = new Set(event.data.participantIds);
-      if (conversation !== null || !members.has(userId)) return doc;
+      if (conversation !== null || !members.has(userId)) break;
       for (const memberId of members) count(memberId, 1);
       break;
     }
     case 'ParticipantsAdded': {
-      if (conversation?.type !== 'group') return doc;
+      if (conversation?.type !== 'group') break;
       const joiners = joinersOf(conversation, event.data.userIds);
-      if (joiners.length === 0) return doc;
       if (joiners.includes(userId)) {
         for (const memberId of [...conversation.participantIds, ...joiners]) count(memberId, 1);
       } else if (conversation.participantIds.includes(userId)) {
@@ -44,7 +48,7 @@ export function evolveContacts(doc: ContactsDoc | null, event: DomainEvent, cont
     }
     case 'ParticipantRemoved': {
       const removed = event.data.userId;
-      if (conversation?.type !== 'group' || !conversation.participantIds.includes(removed)) return doc;
+      if (conversation?.type !== 'group' || !conversation.participantIds.includes(removed)) break;
       if (removed === userId) {
         for (const memberId of conversation.participantIds) count(memberId, -1);
       } else if (conversation.participantIds.includes(userId)) {
@@ -61,18 +65,11 @@ export function evolveContacts(doc: ContactsDoc | null, event: DomainEvent, cont
     case 'MessageDelivered':
     case 'GroupPhotoUpdated':
     case 'GroupPhotoRemoved':
-      return doc;
+      break;
     default:
-      return unhandled(event);
+      unhandled(event);
   }
-  if (changes.size === 0) return doc;
-  const shared = { ...doc?.shared };
-  for (const [contactId, delta] of changes) {
-    const after = (shared[contactId] ?? 0) + delta;
-    if (after > 0) shared[contactId] = after;
-    else delete shared[contactId];
-  }
-  return { _id: userId, shared, position: context.position };
+  return changes;
 }
 
 /** The users whose contacts an event changes, given the conversation before it. */

@@ -1,7 +1,7 @@
 import type { DomainEvent } from '@chat/contracts';
 import { evolveMessageState, sentMessageState } from './messages.projection';
 import { type ConversationDoc, isoTime, type MessageState, type ProjectionContext, type UserDoc } from './read-model-documents';
-import { addSeqs, removeSeqs, type SeqRanges, unionSeqs } from './seq-ranges';
+import { addSeq, hasSeq, removeSeqs, type SeqRanges, unionSeqs } from './seq-ranges';
 
 /**
  * The conversations read model: members, admins, name and photo, the last message (evolved
@@ -73,6 +73,7 @@ export function evolveConversation(
         participantIds: [...doc.participantIds, ...added],
         readerIds: unique([...doc.readerIds, ...added]),
         updatedAt: context.at,
+        viewPosition: context.position,
         position: context.position,
       };
     }
@@ -85,6 +86,7 @@ export function evolveConversation(
         participantIds: doc.participantIds.filter((id) => id !== userId),
         admins: doc.admins.filter((id) => id !== userId),
         updatedAt: context.at,
+        viewPosition: context.position,
         position: context.position,
       };
     }
@@ -98,9 +100,10 @@ export function evolveConversation(
         messageCount: seq,
         liveMessageCount: doc.liveMessageCount + 1,
         lastMessage,
-        undelivered: { ...doc.undelivered, [senderId]: addSeqs(doc.undelivered[senderId] ?? [], [seq]) },
+        undelivered: { ...doc.undelivered, [senderId]: addSeq(doc.undelivered[senderId] ?? [], seq) },
         lastActivityAt: lastMessage.createdAt > doc.lastActivityAt ? lastMessage.createdAt : doc.lastActivityAt,
         updatedAt: context.at,
+        viewPosition: context.position,
         position: context.position,
       };
     }
@@ -111,9 +114,7 @@ export function evolveConversation(
       const lastMessage = doc.lastMessage && evolveMessageState(doc.lastMessage, event, context);
       const undelivered = known ? withoutUndelivered(doc.undelivered, [known]) : doc.undelivered;
       if (liveMessageCount === doc.liveMessageCount && lastMessage === doc.lastMessage && undelivered === doc.undelivered) return doc;
-      // Bookkeeping alone (an older message deleted) is no visible change: updatedAt stays.
-      const updatedAt = lastMessage === doc.lastMessage ? doc.updatedAt : context.at;
-      return { ...doc, liveMessageCount, lastMessage, undelivered, updatedAt, position: context.position };
+      return { ...doc, liveMessageCount, lastMessage, undelivered, ...shown(doc, lastMessage, context), position: context.position };
     }
     case 'MessageDelivered': {
       if (doc === null) return null;
@@ -124,22 +125,21 @@ export function evolveConversation(
       const undelivered = withoutUndelivered(doc.undelivered, known);
       const lastMessage = doc.lastMessage && evolveMessageState(doc.lastMessage, event, context);
       if (undelivered === doc.undelivered && lastMessage === doc.lastMessage) return doc;
-      const updatedAt = lastMessage === doc.lastMessage ? doc.updatedAt : context.at;
-      return { ...doc, undelivered, lastMessage, updatedAt, position: context.position };
+      return { ...doc, undelivered, lastMessage, ...shown(doc, lastMessage, context), position: context.position };
     }
     case 'MessagesRead': {
       if (!doc?.lastMessage) return doc;
       const lastMessage = evolveMessageState(doc.lastMessage, event, context);
       if (lastMessage === doc.lastMessage) return doc;
-      return { ...doc, lastMessage, updatedAt: context.at, position: context.position };
+      return { ...doc, lastMessage, updatedAt: context.at, viewPosition: context.position, position: context.position };
     }
     case 'GroupPhotoUpdated': {
       if (doc?.type !== 'group' || doc.groupImage === event.data.groupImage) return doc;
-      return { ...doc, groupImage: event.data.groupImage, updatedAt: context.at, position: context.position };
+      return { ...doc, groupImage: event.data.groupImage, updatedAt: context.at, viewPosition: context.position, position: context.position };
     }
     case 'GroupPhotoRemoved': {
       if (doc?.type !== 'group' || doc.groupImage === null) return doc;
-      return { ...doc, groupImage: null, updatedAt: context.at, position: context.position };
+      return { ...doc, groupImage: null, updatedAt: context.at, viewPosition: context.position, position: context.position };
     }
     case 'UserRegistered':
     case 'UserBlocked':
@@ -161,20 +161,30 @@ function created(context: ProjectionContext, fields: CreatedFields): Conversatio
     undelivered: {},
     lastActivityAt: fields.createdAt,
     updatedAt: fields.createdAt,
+    viewPosition: context.position,
     position: context.position,
   };
 }
 
+/**
+ * What a change shows: with the last message changed, a new `updatedAt` and view position;
+ * bookkeeping alone (an older message deleted or delivered) is no visible change.
+ */
+function shown(doc: ConversationDoc, lastMessage: MessageState | null, context: ProjectionContext): Pick<ConversationDoc, 'updatedAt' | 'viewPosition'> {
+  return lastMessage === doc.lastMessage ? { updatedAt: doc.updatedAt, viewPosition: doc.viewPosition } : { updatedAt: context.at, viewPosition: context.position };
+}
+
 function withoutUndelivered(undelivered: Record<string, SeqRanges>, messages: readonly KnownMessage[]): Record<string, SeqRanges> {
-  let result = undelivered;
+  const bySender = new Map<string, number[]>();
   for (const { seq, senderId } of messages) {
-    const before = result[senderId];
-    if (!before) continue;
-    const after = removeSeqs(before, [seq]);
-    if (after === before) continue;
-    result = { ...result };
-    if (after.length === 0) delete result[senderId];
-    else result[senderId] = after;
+    if (undelivered[senderId] && hasSeq(undelivered[senderId], seq)) bySender.set(senderId, [...(bySender.get(senderId) ?? []), seq]);
+  }
+  if (bySender.size === 0) return undelivered;
+  const result: Record<string, SeqRanges> = {};
+  for (const [senderId, ranges] of Object.entries(undelivered)) {
+    const seqs = bySender.get(senderId);
+    const after = seqs ? removeSeqs(ranges, seqs) : ranges;
+    if (after.length > 0) result[senderId] = after;
   }
   return result;
 }
@@ -184,7 +194,7 @@ export function joinersOf(doc: ConversationDoc | null, userIds: readonly string[
   return unique(userIds).filter((userId) => !doc?.participantIds.includes(userId));
 }
 
-/** What waits for delivery to `userId` in a conversation they join: everyone else's undelivered messages. */
+/** What waits for `userId` to connect in a conversation: everyone else's undelivered messages. */
 export function undeliveredFromOthers(doc: ConversationDoc | null, userId: string): SeqRanges {
   let pending: SeqRanges = [];
   for (const [senderId, seqs] of Object.entries(doc?.undelivered ?? {})) {

@@ -54,6 +54,7 @@ describe('conversations projection', () => {
         lastActivityAt: minute(2),
         createdAt: minute(2),
         updatedAt: minute(2),
+        viewPosition: pos(5),
         position: pos(5),
       });
       expect(changes.documents.conversations).toEqual([direct]);
@@ -185,7 +186,7 @@ describe('conversations projection', () => {
       const { documents, changes } = given(...inGroup, sent(alice, group, mid(1)), sent(bob, group, mid(2))).when(
         deleted(alice, group, mid(1)),
       );
-      expect(documents.conversations.get(group)).toMatchObject({ liveMessageCount: 1, updatedAt: minute(7), position: pos(8) });
+      expect(documents.conversations.get(group)).toMatchObject({ liveMessageCount: 1, updatedAt: minute(7), viewPosition: pos(7), position: pos(8) });
       expect(changes.documents.conversations).toEqual([group]);
     });
 

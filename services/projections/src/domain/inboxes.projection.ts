@@ -1,13 +1,13 @@
 import type { DomainEvent } from '@chat/contracts';
-import { joinersOf, type KnownMessage, undeliveredFromOthers } from './conversations.projection';
+import { joinersOf, type KnownMessage } from './conversations.projection';
 import type { ConversationDoc, InboxDoc, InboxEntry, ProjectionContext } from './read-model-documents';
-import { addSeqs, hasSeq, noSeqs, removeSeqs } from './seq-ranges';
+import { addSeqs, hasSeq, noSeqs } from './seq-ranges';
 
 /**
  * A user's inbox: one entry per conversation they are or were a member of. It answers, with
- * one lookup, the conversation list (which conversations, their unread counts, and the version
- * of each conversation document that is current), and what waits for delivery to the user
- * when they connect.
+ * one lookup, which conversations a user has, their unread counts, and which version of each
+ * conversation's view is current (so a reader that remembers conversations reads only what
+ * changed).
  *
  * Unread counts follow the write side's message log: messages from others that the user has
  * not read and that are not deleted, over the whole conversation. So:
@@ -17,49 +17,33 @@ import { addSeqs, hasSeq, noSeqs, removeSeqs } from './seq-ranges';
  *   - deleting a message takes it off the count of everyone who had not read it (hence the
  *     seqs each user read, kept here as ranges);
  *   - a MessagesRead lists exactly the messages that became read for that reader.
- *
- * Pending: messages from others that reached no recipient yet and are not deleted, in the
- * conversations the user is a member of. A delivery to anyone takes a message off everyone's.
  */
 
+/** What every inbox an event reaches gets besides the event (the same for each). */
 export interface InboxContext extends ProjectionContext {
-  /** The inbox's user. */
-  readonly userId: string;
   readonly conversationId: string;
   /** The conversation as it was before the event. */
   readonly conversation: ConversationDoc | null;
-  /** The conversation document's position once the event is applied: the entry's new version. */
+  /** The conversation's `viewPosition` once the event is applied: a member entry's version. */
   readonly version: string | null;
   /** MessageSent: the new message; MessageDeleted: the deleted one, when the read model holds it. */
   readonly message?: KnownMessage | null;
-  /** MessagesRead, MessageDelivered: the seqs of the named messages the read model holds. */
+  /** MessagesRead: the seqs of the named messages the read model holds. */
   readonly seqs?: readonly number[];
 }
 
-export function evolveInbox(doc: InboxDoc | null, event: DomainEvent, context: InboxContext): InboxDoc | null {
-  const { userId, conversation } = context;
-  const entry = doc?.conversations[context.conversationId];
-  const next = evolveEntry(entry, event, context, userId, conversation);
-  if (next === entry || next === undefined) return doc;
-  return {
-    _id: userId,
-    conversations: { ...doc?.conversations, [context.conversationId]: next },
-    position: context.position,
-  };
-}
-
-function evolveEntry(
-  entry: InboxEntry | undefined,
-  event: DomainEvent,
-  context: InboxContext,
-  userId: string,
-  conversation: ConversationDoc | null,
-): InboxEntry | undefined {
+/**
+ * A user's entry for the event's conversation (undefined: none yet), after the event. Returns
+ * `entry` itself when nothing changes. The inbox document is this, for each of its entries
+ * (batch-projection.ts applies it).
+ */
+export function evolveInboxEntry(entry: InboxEntry | undefined, event: DomainEvent, userId: string, context: InboxContext): InboxEntry | undefined {
+  const { conversation } = context;
   switch (event.type) {
     case 'DirectConversationCreated':
     case 'GroupConversationCreated': {
       if (conversation !== null || entry || !event.data.participantIds.includes(userId) || context.version === null) return entry;
-      return { member: true, version: context.version, unread: 0, read: noSeqs, pending: noSeqs };
+      return { member: true, version: context.version, unread: 0, read: noSeqs };
     }
     case 'ParticipantsAdded': {
       if (conversation?.type !== 'group' || context.version === null) return entry;
@@ -70,37 +54,25 @@ function evolveEntry(
         // A returning member's count went on counting while they were away.
         unread: entry ? entry.unread : conversation.liveMessageCount,
         read: entry?.read ?? noSeqs,
-        pending: undeliveredFromOthers(conversation, userId),
       };
     }
     case 'ParticipantRemoved': {
       if (!entry) return entry;
-      if (event.data.userId === userId && entry.member && conversation?.participantIds.includes(userId)) {
-        return { ...entry, member: false, pending: noSeqs };
-      }
+      if (event.data.userId === userId && entry.member && conversation?.participantIds.includes(userId)) return { ...entry, member: false };
       return versioned(entry, context);
     }
     case 'MessageSent': {
       const message = context.message;
       if (!entry || !message) return entry;
-      const fromOther = message.senderId !== userId;
       const after = versioned(entry, context);
-      if (!fromOther) return after;
-      return {
-        ...after,
-        unread: entry.unread + 1,
-        pending: entry.member ? addSeqs(entry.pending, [message.seq]) : entry.pending,
-      };
+      return message.senderId === userId ? after : { ...after, unread: entry.unread + 1 };
     }
     case 'MessageDeleted': {
       const message = context.message;
       if (!entry) return entry;
       const after = versioned(entry, context);
-      if (!message) return after;
-      const wasUnread = message.senderId !== userId && !hasSeq(entry.read, message.seq) && entry.unread > 0;
-      const pending = removeSeqs(entry.pending, [message.seq]);
-      if (!wasUnread && pending === entry.pending) return after;
-      return { ...after, unread: wasUnread ? entry.unread - 1 : entry.unread, pending };
+      const wasUnread = message && message.senderId !== userId && !hasSeq(entry.read, message.seq) && entry.unread > 0;
+      return wasUnread ? { ...after, unread: entry.unread - 1 } : after;
     }
     case 'MessagesRead': {
       if (!entry) return entry;
@@ -110,12 +82,7 @@ function evolveEntry(
       if (newlyRead.length === 0) return after;
       return { ...after, read: addSeqs(entry.read, newlyRead), unread: Math.max(0, entry.unread - new Set(newlyRead).size) };
     }
-    case 'MessageDelivered': {
-      if (!entry) return entry;
-      const after = versioned(entry, context);
-      const pending = removeSeqs(entry.pending, context.seqs ?? []);
-      return pending === entry.pending ? after : { ...after, pending };
-    }
+    case 'MessageDelivered':
     case 'GroupPhotoUpdated':
     case 'GroupPhotoRemoved':
       return entry && versioned(entry, context);
@@ -126,7 +93,7 @@ function evolveEntry(
   }
 }
 
-/** A member's entry carries the conversation's new version (a former member's is not listed, so it need not). */
+/** A member's entry carries the conversation view's new version (a former member's is not listed, so it need not). */
 function versioned(entry: InboxEntry, context: InboxContext): InboxEntry {
   if (!entry.member || context.version === null || entry.version === context.version) return entry;
   return { ...entry, version: context.version };

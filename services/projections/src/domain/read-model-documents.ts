@@ -10,7 +10,7 @@ import type { SeqRanges } from './seq-ranges';
  *   messages       `<messageId>`               where a message sits (conversation, seq), its sender, the replies quoting it
  *   timeline       `<conversationId>:<page>`   TIMELINE_PAGE_SIZE messages in a row, as the API shows them
  *   inboxes        `<userId>`                  per conversation of the user: member or not, unread count, what they
- *                                              read, what waits for delivery to them, the conversation's version
+ *                                              read, the version of the conversation's view
  *   contacts       `<userId>`                  everyone sharing a conversation with the user, with how many
  *
  * Every document carries `position`: the position (see position-keys.ts) of the last event
@@ -100,10 +100,16 @@ export interface ConversationDoc {
   liveMessageCount: number;
   lastMessage: MessageState | null;
   /**
-   * Messages that reached no recipient yet, not deleted, by sender: what a member who joins
-   * now has pending. Per sender, so a joiner's own earlier messages stay out of it.
+   * Messages that reached no recipient yet, not deleted, by sender: what waits for a member to
+   * connect (everyone else's). Per sender, so a member's own messages stay out of what waits for them.
    */
   undelivered: Record<string, SeqRanges>;
+  /**
+   * The position of the last event that changed what the conversation shows (its view: members,
+   * name, photo, last message, times), as its members' inbox entries name it. Bookkeeping
+   * (counters, undelivered messages) leaves it alone.
+   */
+  viewPosition: string;
   /** Creation, then each message's time: "most recent activity first". */
   lastActivityAt: string;
   createdAt: string;
@@ -138,16 +144,14 @@ export interface InboxEntry {
   /** A current member (listed); a former member's entry keeps counting for when they return. */
   member: boolean;
   /**
-   * The conversation document's position when this entry was last brought in line with it:
-   * a reader that holds the conversation at this position or later holds it fresh.
+   * The conversation's `viewPosition` when this entry was last brought in line with it: a
+   * reader that holds the conversation with this view position or a later one shows it fresh.
    */
   version: string;
   /** Messages from others not read by this user and not deleted (the view's `unreadCount`). */
   unread: number;
   /** The seqs this user read. */
   read: SeqRanges;
-  /** The seqs of messages from others that reached no recipient yet: delivered when this user connects. */
-  pending: SeqRanges;
 }
 
 export interface InboxDoc {
@@ -193,9 +197,12 @@ export function contextOf(projected: ProjectedEvent): ProjectionContext {
   return { position: projected.position, at: isoTime(projected.metadata.occurredAt) };
 }
 
+const ISO_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** An event's ISO time in the one form documents keep (`toISOString`), so times compare as strings. */
 export function isoTime(value: string): string {
-  return new Date(value).toISOString();
+  // Nearly every time is written in that form already; only others are parsed again.
+  return ISO_FORM.test(value) ? value : new Date(value).toISOString();
 }
 
 /** The later of two ISO times. */

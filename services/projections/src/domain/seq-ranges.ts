@@ -47,6 +47,15 @@ export function seqCount(ranges: SeqRanges): number {
   return count;
 }
 
+/** `ranges` with `seq` added; the same value when it was in it. */
+export function addSeq(ranges: SeqRanges, seq: number): SeqRanges {
+  const last = ranges[ranges.length - 1];
+  // The usual case, a message after every other: extend or open the last range.
+  if (last === undefined || seq > last[1] + 1) return [...ranges, [seq, seq]];
+  if (seq === last[1] + 1) return [...ranges.slice(0, -1), [last[0], seq]];
+  return addSeqs(ranges, [seq]);
+}
+
 /** `ranges` with `seqs` added; the same value when all were in it. */
 export function addSeqs(ranges: SeqRanges, seqs: Iterable<number>): SeqRanges {
   const added = [...seqs].filter((seq) => !hasSeq(ranges, seq));

@@ -24,6 +24,11 @@ export interface TimelineContext extends ProjectionContext {
   readonly page: number;
   /** MessageSent: the new message's sender, quote and place. */
   readonly sent?: MessageSentContext;
+  /**
+   * MessageDeleted, MessagesRead, MessageDelivered: the places (`seq`) of the messages on this
+   * page the event concerns: those it names and, for a deletion, the replies quoting it.
+   */
+  readonly seqs?: readonly number[];
 }
 
 export function evolveTimelinePage(doc: TimelinePageDoc | null, event: DomainEvent, context: TimelineContext): TimelinePageDoc | null {
@@ -41,13 +46,17 @@ export function evolveTimelinePage(doc: TimelinePageDoc | null, event: DomainEve
     case 'MessagesRead':
     case 'MessageDelivered': {
       if (doc === null || event.data.conversationId !== doc.conversationId) return doc;
-      let changed = false;
-      const messages = doc.messages.map((message) => {
+      let messages: MessageState[] | undefined;
+      for (const seq of context.seqs ?? []) {
+        const index = indexOnPage(doc, seq);
+        const message = doc.messages[index];
+        if (!message) continue;
         const next = evolveMessageState(message, event, context);
-        if (next !== message) changed = true;
-        return next;
-      });
-      return changed ? { ...doc, messages, position: context.position } : doc;
+        if (next === message) continue;
+        messages ??= [...doc.messages];
+        messages[index] = next;
+      }
+      return messages ? { ...doc, messages, position: context.position } : doc;
     }
     case 'UserRegistered':
     case 'UserBlocked':
@@ -74,11 +83,14 @@ function emptyPage(context: TimelineContext): TimelinePageDoc {
 
 /** The message numbered `seq` on its page, if the page holds it. */
 export function messageOnPage(doc: TimelinePageDoc | null, seq: number): MessageState | null {
-  if (doc === null) return null;
+  return doc === null ? null : (doc.messages[indexOnPage(doc, seq)] ?? null);
+}
+
+/** Where message `seq` is in the page's list (-1: not there). Pages fill in order, so almost always at its offset. */
+function indexOnPage(doc: TimelinePageDoc, seq: number): number {
   const index = seq - doc.page * TIMELINE_PAGE_SIZE - 1;
-  const candidate = doc.messages[index];
-  if (candidate?.seq === seq) return candidate;
-  return doc.messages.find((message) => message.seq === seq) ?? null;
+  if (doc.messages[index]?.seq === seq) return index;
+  return doc.messages.findIndex((message) => message.seq === seq);
 }
 
 /** The pages holding messages `from` to `to` (inclusive), oldest first. */

@@ -75,7 +75,7 @@ describe('BatchApplier (in memory)', () => {
     }
   });
 
-  it('brings every member\'s inbox entry in line with the conversation\'s version', async () => {
+  it("brings every member's inbox entry in line with the version of what the conversation shows", async () => {
     const { recorded } = scenario(12);
     const storage = new InMemoryReadModelStorage();
     await projectAll(storage, batchesOf(recorded, 12));
@@ -83,7 +83,7 @@ describe('BatchApplier (in memory)', () => {
       for (const userId of conversation.participantIds) {
         expect({ userId, entry: storage.collections.inboxes.get(userId)?.conversations[conversation._id] }).toMatchObject({
           userId,
-          entry: { member: true, version: conversation.position },
+          entry: { member: true, version: conversation.viewPosition },
         });
       }
     }

@@ -9,6 +9,7 @@ import {
 } from '@chat/contracts';
 import type { Collection, Db } from 'mongodb';
 import type { ReadModelDocTypes } from '../domain/document-set';
+import { undeliveredFromOthers } from '../domain/conversations.projection';
 import { memberEntries } from '../domain/inboxes.projection';
 import { type ConversationDoc, timelinePageId, timelinePageOf } from '../domain/read-model-documents';
 import { conversationView, messageView, userView } from '../domain/read-model-views';
@@ -219,10 +220,13 @@ export class ReadModelQueries {
   async undeliveredFor(userId: string, limit = 1_000): Promise<UndeliveredMessages[]> {
     const id = toObjectId(userId);
     if (id === undefined) return [];
+    const memberOf = memberEntries(await this.one('inboxes', id)).map(([conversationId]) => conversationId);
+    // As stored now: what is undelivered is bookkeeping, which the remembered views do not follow.
+    const conversations = [...(await this.many('conversations', memberOf)).values()].sort((a, b) => compare(a._id, b._id));
     const wanted: { conversationId: string; seq: number }[] = [];
-    const entries = memberEntries(await this.one('inboxes', id)).sort(([a], [b]) => compare(a, b));
-    for (const [conversationId, entry] of entries) {
-      for (const seq of seqsOf(entry.pending, limit - wanted.length)) wanted.push({ conversationId, seq });
+    for (const conversation of conversations) {
+      if (!conversation.participantIds.includes(id)) continue;
+      for (const seq of seqsOf(undeliveredFromOthers(conversation, id), limit - wanted.length)) wanted.push({ conversationId: conversation._id, seq });
       if (wanted.length >= limit) break;
     }
     if (wanted.length === 0) return [];
@@ -231,8 +235,7 @@ export class ReadModelQueries {
     const byConversation = new Map<string, string[]>();
     for (const { conversationId, seq } of wanted) {
       const message = messageOnPage(pages.get(timelinePageId(conversationId, timelinePageOf(seq))) ?? null, seq);
-      // The entry and the page are written in one batch, page first: a page that says
-      // otherwise is the newer word.
+      // The page is written before its conversation: a page that says otherwise is the newer word.
       if (!message || message.delivered || message.deleted || message.sender._id === id) continue;
       const list = byConversation.get(conversationId) ?? [];
       list.push(message._id);

@@ -20,7 +20,7 @@ export function noFinalDocuments(): FinalDocuments {
  *   - a timeline page: every event about a message on it (a reply also reads the quoted
  *     message's page, a deletion also changes the pages of the replies quoting it);
  *   - an inbox: every event of every conversation its user is or was a member of;
- *   - contacts: every membership change of the user's conversations.
+ *   - contacts: every membership change of the conversations the user was ever in.
  *
  * A rebuild can then insert each document exactly once, as soon as it is final, while later
  * events are still being applied, and drop it from memory. Without this it must either hold
@@ -29,7 +29,7 @@ export function noFinalDocuments(): FinalDocuments {
  *
  * The pass reads only types and ids, without validating (the second pass validates
  * everything it projects), and follows membership more generously than the projections do
- * (a direct conversation's members never change, whatever an event claims): a document it
+ * (everyone ever in a conversation counts as in it, whatever an event claims): a document it
  * thinks touched later than it is is only written later, and one it misses is rewritten at
  * the end (ReplayCache).
  */
@@ -71,7 +71,7 @@ export class DocumentLifetimes {
     const lastTouch = Object.fromEntries(readModelKeys.map((model) => [model, new Map<string, number>()])) as unknown as {
       [K in ReadModelKey]: Map<string, number>;
     };
-    const conversations = new Map<string, { count: number; members: Set<string>; readers: Set<string> }>();
+    const conversations = new Map<string, { count: number; readers: Set<string>; last: number; lastMembership: number }>();
     const messages = new Map<string, { conversationId: string; seq: number; replies: number[] }>();
     let index = 0;
     let end: GlobalPosition | undefined;
@@ -81,7 +81,7 @@ export class DocumentLifetimes {
     const conversationOf = (id: string) => {
       let conversation = conversations.get(id);
       if (!conversation) {
-        conversation = { count: 0, members: new Set(), readers: new Set() };
+        conversation = { count: 0, readers: new Set(), last: 0, lastMembership: 0 };
         conversations.set(id, conversation);
       }
       return conversation;
@@ -118,19 +118,12 @@ export class DocumentLifetimes {
             switch (type) {
               case EventType.DirectConversationCreated:
               case EventType.GroupConversationCreated:
-              case EventType.ParticipantsAdded: {
-                // Joiners count the members as contacts, and the members them.
-                for (const userId of conversation.members) touch('contacts', userId);
-                for (const userId of ids(type === EventType.ParticipantsAdded ? fields.userIds : fields.participantIds)) {
-                  conversation.members.add(userId);
-                  conversation.readers.add(userId);
-                  touch('contacts', userId);
-                }
+              case EventType.ParticipantsAdded:
+                for (const userId of ids(type === EventType.ParticipantsAdded ? fields.userIds : fields.participantIds)) conversation.readers.add(userId);
+                conversation.lastMembership = index;
                 break;
-              }
               case EventType.ParticipantRemoved:
-                for (const userId of conversation.members) touch('contacts', userId);
-                if (typeof fields.userId === 'string') conversation.members.delete(fields.userId);
+                conversation.lastMembership = index;
                 break;
               case EventType.MessageSent: {
                 if (typeof fields.messageId !== 'string') break;
@@ -165,13 +158,23 @@ export class DocumentLifetimes {
               default:
                 break;
             }
-            for (const userId of conversation.readers) touch('inboxes', userId);
+            conversation.last = index;
             break;
           }
         }
         index += 1;
       }
       if (last) end = last.position;
+    }
+    // Every event of a conversation reaches the inboxes of its readers, and every membership
+    // change the contacts of its members; readers never leave, so a user's inbox is final
+    // with the last event of the last of their conversations, and their contacts with the
+    // last membership change of any conversation they were ever in.
+    for (const conversation of conversations.values()) {
+      for (const userId of conversation.readers) {
+        if ((lastTouch.inboxes.get(userId) ?? -1) < conversation.last) lastTouch.inboxes.set(userId, conversation.last);
+        if ((lastTouch.contacts.get(userId) ?? -1) < conversation.lastMembership) lastTouch.contacts.set(userId, conversation.lastMembership);
+      }
     }
     return new DocumentLifetimes(index, end, lastTouch);
   }

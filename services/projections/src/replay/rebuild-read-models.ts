@@ -131,7 +131,7 @@ export async function rebuildReadModels(store: EventStore, db: Db, options: Rebu
         if ('projected' in projectable) projected.push(projectable.projected);
         else skipped += 1;
       }
-      await cache.prepare(projected);
+      await cache.prepare(projected, events + page.length <= lifetimes.scannedEvents);
       projectEvents(projected, cache.documents);
       await cache.writeFinal(lifetimes.finalBetween(events, events + page.length));
       events += page.length;

@@ -30,7 +30,13 @@ const WRITES_IN_FLIGHT = 2;
  * `_id $in` delete per collection.
  */
 export class ReplayCache {
-  readonly documents = new ReadModelDocuments();
+  /**
+   * A document asked for that was written as final and forgotten means the first pass missed
+   * an event that touches it (a bug there): said loudly, never projected onto a blank.
+   */
+  readonly documents = new ReadModelDocuments((model, id) => {
+    if (this.evicted[model].has(id)) throw new Error(`rebuild: ${model} ${id} was written as final, but a later event touches it (document-lifetimes.ts missed it)`);
+  });
   /** Ids written and then dropped from memory, per read model: the only ones a query can find. */
   private readonly evicted = Object.fromEntries(readModelKeys.map((model) => [model, new Set<string>()])) as unknown as {
     [K in ReadModelName]: Set<string>;
@@ -55,8 +61,13 @@ export class ReplayCache {
     return this.rewritten;
   }
 
-  /** Makes every document `events` read or change available in memory. */
-  async prepare(events: readonly ProjectedEvent[]): Promise<void> {
+  /**
+   * Makes every document `events` read or change available in memory. Events the first pass
+   * saw need nothing (`seen`): what they touch is not final yet, so it is still in memory
+   * (or was never written); only later events may need written documents back.
+   */
+  async prepare(events: readonly ProjectedEvent[], seen = false): Promise<void> {
+    if (seen) return;
     await this.ensureAll(namedKeys(events), ['users', 'conversations', 'messages']);
     await this.ensureAll(dependentKeys(events, this.documents), ['timeline', 'inboxes', 'contacts']);
   }

@@ -1,3 +1,4 @@
+import { undeliveredFromOthers } from '../conversations.projection';
 import type { ReadModelDocTypes, ReadModelKey } from '../document-set';
 import { type MessageState, timelinePageId, timelinePageOf } from '../read-model-documents';
 import { hasSeq, seqsOf } from '../seq-ranges';
@@ -55,7 +56,8 @@ export function readModelFacts(all: AllDocuments, expected: ScenarioExpectations
     const waiting = new Map<string, string[]>();
     for (const [conversationId, entry] of Object.entries(inboxes.get(userId)?.conversations ?? {})) {
       if (!entry.member) continue;
-      const ids = [...seqsOf(entry.pending)].map((seq) => messageAt(conversationId, seq)?._id ?? `missing seq ${seq}`);
+      const pending = undeliveredFromOthers(conversations.get(conversationId) ?? null, userId);
+      const ids = [...seqsOf(pending)].map((seq) => messageAt(conversationId, seq)?._id ?? `missing seq ${seq}`);
       if (ids.length > 0) waiting.set(conversationId, ids);
     }
     pending.set(userId, waiting);
