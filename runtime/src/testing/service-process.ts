@@ -67,7 +67,10 @@ export class ServiceProcess {
   async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
     const { service, env } = this.options;
     const readyLog = serviceReadyLog[service];
-    const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', join(repoRoot(), 'services', service, 'dist', 'main.js')], {
+    // CHAT_SERVICE_CPU_PROF=<folder>: each service writes a V8 CPU profile there when it stops (diagnosing a benchmark).
+    const profileDir = process.env.CHAT_SERVICE_CPU_PROF?.trim();
+    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${service}-${Date.now()}.cpuprofile`] : [];
+    const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...profile, join(repoRoot(), 'services', service, 'dist', 'main.js')], {
       env: { ...env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -46,7 +46,10 @@ export class PresenceService {
 
   constructor(private readonly options: PresenceOptions) {
     this.participants = new ParticipantLists(options.queries, 1_000);
-    this.followUps = new FollowUps(8, (err) => options.log(`follow-up failed: ${err instanceof Error ? err.message : String(err)}`));
+    // Each follow-up reads a few documents by _id and then waits on Kafka for most of its
+    // time: 64 side by side keep up with a connect storm (npm run bench:reads), while the read
+    // store sees at most 64 small lookups at once.
+    this.followUps = new FollowUps(64, (err) => options.log(`follow-up failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   /** Waits for the announcements and deliveries under way (a clean stop). */

@@ -137,20 +137,22 @@ export class ReadsWorld {
   }
 
   /**
-   * Adds messages until the world holds `total`: each storm user gets one or two messages
-   * from their observer that reach no one, the history conversation a tenth of the rest (at
-   * most 50,000), and the others are spread over every other conversation, the busy ones
-   * far busier than the quiet ones. Appends everything to `store`.
+   * Adds messages until the world holds `total`: the history conversation a tenth of them
+   * (at least 300, at most 50,000), each storm user one or two new ones from their observer
+   * that reach no one (half of them only, below 10,000), and the rest spread over every other
+   * conversation, the busy ones far busier than the quiet ones. Appends everything to `store`.
    */
   async grow(store: EventStore, total: number): Promise<GrowthFigures> {
     const before = { messages: this.messageCount, events: this.eventCount };
-    const stormDirects = this.conversations.filter((c) => c.undeliverable);
-    const perStormUser = total >= 100_000 ? 2 : 1;
-    for (const conversation of stormDirects) {
-      while (conversation.count < perStormUser && this.messageCount < total) this.send(conversation, conversation.members[0] as string);
-    }
     const historyTarget = Math.min(50_000, Math.max(300, Math.floor(total / 10)));
     while (this.history.count < historyTarget && this.messageCount < total) this.chat(this.history);
+    // Half the storm waits for a message in a small store, everyone for one or two in larger ones.
+    const stormDirects = this.conversations.filter((c) => c.undeliverable);
+    const waiting = total < 10_000 ? stormDirects.slice(0, stormDirects.length / 2) : stormDirects;
+    const perStormUser = total >= 100_000 ? 2 : 1;
+    for (const conversation of waiting) {
+      while (conversation.count - conversation.deliveredUpTo < perStormUser && this.messageCount < total) this.send(conversation, conversation.members[0] as string);
+    }
     const busy = this.conversations.filter((c) => !c.undeliverable && c !== this.history);
     // Zipf-like: the i-th conversation is chosen with weight 1/(i+1).
     const weights = busy.map((_, i) => 1 / (i + 1));
@@ -158,6 +160,8 @@ export class ReadsWorld {
     const cumulative: number[] = [];
     weights.reduce((acc, w) => (cumulative.push((acc + w) / sum), acc + w), 0);
     while (this.messageCount < total) {
+      // Appended as it goes: a million messages' events at once would fill the heap.
+      if (this.pending.length >= 200_000) await this.flush(store);
       const roll = this.rand();
       let low = 0;
       let high = cumulative.length - 1;
@@ -171,6 +175,12 @@ export class ReadsWorld {
     for (const conversation of this.conversations) this.settle(conversation);
     await this.flush(store);
     return { messages: this.messageCount - before.messages, events: this.eventCount - before.events };
+  }
+
+  /** The storm delivered what waited for its users: the next growth's waiting messages are new ones. */
+  stormDelivered(): void {
+    for (const conversation of this.conversations) if (conversation.undeliverable) conversation.deliveredUpTo = conversation.count;
+    this.pendingByObserver.clear();
   }
 
   private conversationsOf(userId: string): WorldConversation[] {
@@ -238,7 +248,7 @@ export class ReadsWorld {
     if (conversation.undeliverable) {
       const observer = conversation.members[0] as string;
       const list = this.pendingByObserver.get(observer) ?? [];
-      for (const m of conversation.recent) if (!list.includes(m.id)) list.push(m.id);
+      for (const m of conversation.recent) if (m.seq > conversation.deliveredUpTo && !list.includes(m.id)) list.push(m.id);
       this.pendingByObserver.set(observer, list);
       return;
     }

@@ -13,11 +13,13 @@ import {
   type InboxDoc,
   type ProjectedEvent,
   type ProjectionContext,
+  readStateId,
   timelinePageId,
   timelinePageOf,
   type TimelinePageDoc,
 } from './read-model-documents';
 import { messageView } from './read-model-views';
+import { evolveReadState, unreadAmong } from './reads.projection';
 import { hasSeq } from './seq-ranges';
 import { evolveTimelinePage, messageOnPage } from './timeline.projection';
 import { evolveUser, userIdsOf } from './users.projection';
@@ -74,7 +76,7 @@ function appliesTo(doc: StoredDocument | null, context: ProjectionContext): bool
 }
 
 function noChanges(): ChangedDocumentIds {
-  return { users: [], conversations: [], messages: [], timeline: [], inboxes: [], contacts: [] };
+  return { users: [], conversations: [], messages: [], timeline: [], inboxes: [], reads: [], contacts: [] };
 }
 
 /**
@@ -149,7 +151,8 @@ function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments):
   let effect: ProjectionEffect | null = null;
   let conversationContext: Parameters<typeof evolveConversation>[2] = { ...context, messages: known };
   let message: KnownMessage | null = null;
-  let seqs: number[] = [];
+  let newlyRead = 0;
+  let hadRead: ((userId: string) => boolean) | undefined;
 
   switch (event.type) {
     case 'MessageSent': {
@@ -178,6 +181,8 @@ function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments):
       const { messageId } = event.data;
       message = known.get(messageId) ?? null;
       if (message === null) break;
+      const deleted = message;
+      hadRead = (userId) => hasSeq(documents.reads.get(readStateId(userId, conversationId))?.read ?? [], deleted.seq);
       const concerned = [message.seq, ...(documents.messages.get(messageId)?.replies ?? [])];
       for (const [page, onPage] of byPage(concerned)) {
         const result = pages.evolve(page, event, { seqs: onPage });
@@ -186,11 +191,18 @@ function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments):
       break;
     }
     case 'MessagesRead': {
-      // Only what this reader had not read yet changes (their inbox keeps what they read).
+      // Only what this reader had not read yet changes (reads.projection.ts keeps what they read).
       const reader = event.data.readerId;
-      const readBefore = (before?.readerIds.includes(reader) ? documents.inboxes.get(reader)?.conversations[conversationId]?.read : undefined) ?? [];
-      const unread = [...known].filter(([, m]) => !hasSeq(readBefore, m.seq));
-      seqs = unread.map(([, m]) => m.seq);
+      const readsId = readStateId(reader, conversationId);
+      const isReader = before?.readerIds.includes(reader) ?? false;
+      const unreadSeqs = unreadAmong(isReader ? documents.reads.get(readsId) : null, [...known.values()].map((m) => m.seq));
+      const unread = [...known].filter(([, m]) => unreadSeqs.includes(m.seq));
+      const seqs = unread.map(([, m]) => m.seq);
+      newlyRead = seqs.length;
+      if (isReader) {
+        const readContext = { ...context, userId: reader, conversationId, seqs };
+        evolveIn(documents.reads, readsId, changed.reads, context, (doc) => evolveReadState(doc, event, readContext));
+      }
       const newly: DomainEvent = { ...event, data: { ...event.data, messageIds: unread.map(([id]) => id) } };
       const read: string[] = [];
       for (const [page, onPage] of byPage(seqs)) {
@@ -203,7 +215,7 @@ function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments):
       break;
     }
     case 'MessageDelivered': {
-      seqs = [...known.values()].map((m) => m.seq);
+      const seqs = [...known.values()].map((m) => m.seq);
       const delivered = new Map<string, string>();
       for (const [page, onPage] of byPage(seqs)) {
         const result = pages.evolve(page, event, { seqs: onPage });
@@ -237,7 +249,7 @@ function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments):
 
   const after = evolveConversation(before, event, conversationContext);
   const version = after?.viewPosition ?? null;
-  const inboxContext = { ...context, conversationId, conversation: before, version, message, seqs };
+  const inboxContext: InboxContext = { ...context, conversationId, conversation: before, version, message, newlyRead, ...(hadRead ? { hadRead } : {}) };
   for (const userId of readersOf(event, before, after)) applyToInbox(documents.inboxes, userId, event, inboxContext, changed.inboxes);
   for (const userId of contactsChangedBy(event, before)) {
     applyToContacts(documents.contacts, userId, contactDeltas(event, { ...context, userId, conversation: before }), context, changed.contacts);
@@ -421,12 +433,17 @@ export function dependentKeys(events: readonly ProjectedEvent[], documents: Read
       }
       case 'MessageDeleted': {
         const { messageId } = event.data;
+        // Whether each reader had read it decides their unread count.
+        for (const userId of state.readers) keys.reads.add(readStateId(userId, conversationId));
         addPage(conversationId, seqOf(messageId, conversationId));
         const replies = [...(documents.messages.get(messageId)?.replies ?? []), ...(sentHere.get(messageId)?.replies ?? [])];
         for (const seq of replies) addPage(conversationId, seq);
         break;
       }
       case 'MessagesRead':
+        keys.reads.add(readStateId(event.data.readerId, conversationId));
+        for (const messageId of event.data.messageIds) addPage(conversationId, seqOf(messageId, conversationId));
+        break;
       case 'MessageDelivered':
         for (const messageId of event.data.messageIds) addPage(conversationId, seqOf(messageId, conversationId));
         break;

@@ -1,4 +1,4 @@
-import type { ContactsDoc, ConversationDoc, InboxDoc, MessageIndexDoc, TimelinePageDoc, UserDoc } from './read-model-documents';
+import type { ContactsDoc, ConversationDoc, InboxDoc, MessageIndexDoc, ReadStateDoc, TimelinePageDoc, UserDoc } from './read-model-documents';
 
 export interface StoredDocument {
   readonly _id: string;
@@ -160,7 +160,7 @@ export class DocumentMap<D extends StoredDocument> {
   }
 }
 
-export type ReadModelKey = 'users' | 'conversations' | 'messages' | 'timeline' | 'inboxes' | 'contacts';
+export type ReadModelKey = 'users' | 'conversations' | 'messages' | 'timeline' | 'inboxes' | 'reads' | 'contacts';
 
 /** The document type of each read model. */
 export interface ReadModelDocTypes {
@@ -169,10 +169,11 @@ export interface ReadModelDocTypes {
   messages: MessageIndexDoc;
   timeline: TimelinePageDoc;
   inboxes: InboxDoc;
+  reads: ReadStateDoc;
   contacts: ContactsDoc;
 }
 
-export const readModelKeys: readonly ReadModelKey[] = ['users', 'conversations', 'messages', 'timeline', 'inboxes', 'contacts'];
+export const readModelKeys: readonly ReadModelKey[] = ['users', 'conversations', 'messages', 'timeline', 'inboxes', 'reads', 'contacts'];
 
 /** Every read model's documents for a batch. */
 export class ReadModelDocuments {
@@ -181,6 +182,7 @@ export class ReadModelDocuments {
   readonly messages: DocumentMap<MessageIndexDoc>;
   readonly timeline: DocumentMap<TimelinePageDoc>;
   readonly inboxes: DocumentMap<InboxDoc>;
+  readonly reads: DocumentMap<ReadStateDoc>;
   readonly contacts: DocumentMap<ContactsDoc>;
 
   /** `missing`: see DocumentMap. */
@@ -191,6 +193,7 @@ export class ReadModelDocuments {
     this.messages = new DocumentMap(of('messages'));
     this.timeline = new DocumentMap(of('timeline'));
     this.inboxes = new DocumentMap(of('inboxes'));
+    this.reads = new DocumentMap(of('reads'));
     this.contacts = new DocumentMap(of('contacts'));
   }
 

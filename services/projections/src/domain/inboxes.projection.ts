@@ -1,7 +1,7 @@
 import type { DomainEvent } from '@chat/contracts';
 import { joinersOf, type KnownMessage } from './conversations.projection';
+import { unhandled } from './exhaustive';
 import type { ConversationDoc, InboxDoc, InboxEntry, ProjectionContext } from './read-model-documents';
-import { addSeqs, hasSeq, noSeqs } from './seq-ranges';
 
 /**
  * A user's inbox: one entry per conversation they are or were a member of. It answers, with
@@ -14,8 +14,8 @@ import { addSeqs, hasSeq, noSeqs } from './seq-ranges';
  *   - a member added later starts with every message not deleted (history is unread);
  *   - a member who left keeps counting what is sent meanwhile (the write side keeps their
  *     read state, so it is unread when they return);
- *   - deleting a message takes it off the count of everyone who had not read it (hence the
- *     seqs each user read, kept here as ranges);
+ *   - deleting a message takes it off the count of everyone who had not read it (what each
+ *     user read is kept beside the inbox, reads.projection.ts);
  *   - a MessagesRead lists exactly the messages that became read for that reader.
  */
 
@@ -28,8 +28,10 @@ export interface InboxContext extends ProjectionContext {
   readonly version: string | null;
   /** MessageSent: the new message; MessageDeleted: the deleted one, when the read model holds it. */
   readonly message?: KnownMessage | null;
-  /** MessagesRead: the seqs of the named messages the read model holds. */
-  readonly seqs?: readonly number[];
+  /** MessagesRead: how many of the named messages the reader had not read before. */
+  readonly newlyRead?: number;
+  /** MessageDeleted: whether a user had read the deleted message (reads.projection.ts). */
+  readonly hadRead?: (userId: string) => boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export function evolveInboxEntry(entry: InboxEntry | undefined, event: DomainEve
     case 'DirectConversationCreated':
     case 'GroupConversationCreated': {
       if (conversation !== null || entry || !event.data.participantIds.includes(userId) || context.version === null) return entry;
-      return { member: true, version: context.version, unread: 0, read: noSeqs };
+      return { member: true, version: context.version, unread: 0 };
     }
     case 'ParticipantsAdded': {
       if (conversation?.type !== 'group' || context.version === null) return entry;
@@ -53,7 +55,6 @@ export function evolveInboxEntry(entry: InboxEntry | undefined, event: DomainEve
         version: context.version,
         // A returning member's count went on counting while they were away.
         unread: entry ? entry.unread : conversation.liveMessageCount,
-        read: entry?.read ?? noSeqs,
       };
     }
     case 'ParticipantRemoved': {
@@ -71,16 +72,15 @@ export function evolveInboxEntry(entry: InboxEntry | undefined, event: DomainEve
       const message = context.message;
       if (!entry) return entry;
       const after = versioned(entry, context);
-      const wasUnread = message && message.senderId !== userId && !hasSeq(entry.read, message.seq) && entry.unread > 0;
+      const wasUnread = message && message.senderId !== userId && !context.hadRead?.(userId) && entry.unread > 0;
       return wasUnread ? { ...after, unread: entry.unread - 1 } : after;
     }
     case 'MessagesRead': {
       if (!entry) return entry;
       const after = versioned(entry, context);
-      if (event.data.readerId !== userId) return after;
-      const newlyRead = (context.seqs ?? []).filter((seq) => !hasSeq(entry.read, seq));
-      if (newlyRead.length === 0) return after;
-      return { ...after, read: addSeqs(entry.read, newlyRead), unread: Math.max(0, entry.unread - new Set(newlyRead).size) };
+      const newlyRead = context.newlyRead ?? 0;
+      if (event.data.readerId !== userId || newlyRead === 0) return after;
+      return { ...after, unread: Math.max(0, entry.unread - newlyRead) };
     }
     case 'MessageDelivered':
     case 'GroupPhotoUpdated':
@@ -90,6 +90,9 @@ export function evolveInboxEntry(entry: InboxEntry | undefined, event: DomainEve
     case 'UserBlocked':
     case 'UserUnblocked':
       return entry;
+    default:
+      // The return type admits undefined, so only this makes the compiler list a new event here.
+      return unhandled(event);
   }
 }
 

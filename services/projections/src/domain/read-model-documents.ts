@@ -9,8 +9,9 @@ import type { SeqRanges } from './seq-ranges';
  *   conversations  `<conversationId>`          members, name, photo, counters, last message, undelivered messages
  *   messages       `<messageId>`               where a message sits (conversation, seq), its sender, the replies quoting it
  *   timeline       `<conversationId>:<page>`   TIMELINE_PAGE_SIZE messages in a row, as the API shows them
- *   inboxes        `<userId>`                  per conversation of the user: member or not, unread count, what they
- *                                              read, the version of the conversation's view
+ *   inboxes        `<userId>`                  per conversation of the user: member or not, unread count, the
+ *                                              version of the conversation's view
+ *   reads          `<userId>:<conversationId>` the seqs the user read there (for deletions' unread counts)
  *   contacts       `<userId>`                  everyone sharing a conversation with the user, with how many
  *
  * Every document carries `position`: the position (see position-keys.ts) of the last event
@@ -150,8 +151,6 @@ export interface InboxEntry {
   version: string;
   /** Messages from others not read by this user and not deleted (the view's `unreadCount`). */
   unread: number;
-  /** The seqs this user read. */
-  read: SeqRanges;
 }
 
 export interface InboxDoc {
@@ -160,6 +159,22 @@ export interface InboxDoc {
   /** By conversation id. */
   conversations: Record<string, InboxEntry>;
   position: string;
+}
+
+/**
+ * What one user read of one conversation: only the events it is about read it (the user's
+ * reads, a deletion), never a query, so however fragmented it gets, no list or page pays for it.
+ */
+export interface ReadStateDoc {
+  /** `<userId>:<conversationId>` (readStateId). */
+  _id: string;
+  /** The seqs this user read. */
+  read: SeqRanges;
+  position: string;
+}
+
+export function readStateId(userId: string, conversationId: string): string {
+  return `${userId}:${conversationId}`;
 }
 
 /** Whom a user's presence is announced to. */

@@ -128,7 +128,7 @@ export class BatchApplier {
     if (events.length === 0) return documents;
     const named = namedKeys(events);
     await this.loadAll(documents, named, ['users', 'conversations', 'messages'], this.freshMessages(events));
-    await this.loadAll(documents, dependentKeys(events, documents), ['timeline', 'inboxes', 'contacts']);
+    await this.loadAll(documents, dependentKeys(events, documents), ['timeline', 'inboxes', 'reads', 'contacts']);
     return documents;
   }
 
@@ -149,8 +149,8 @@ export class BatchApplier {
     if (ids.size === 0) return;
     const missing: string[] = [];
     for (const id of ids) {
-      const cached = this.cache.get(model, id) as (ReadModelDocTypes[K] & StoredDocument) | undefined;
-      if (cached) map.loaded(id, cached);
+      const cached = this.cache.get(model, id) as (ReadModelDocTypes[K] & StoredDocument) | null | undefined;
+      if (cached !== undefined) map.loaded(id, cached);
       else if (knownAbsent.has(id)) map.loaded(id, null);
       else missing.push(id);
     }
@@ -158,7 +158,7 @@ export class BatchApplier {
     const found = new Map((await this.storage.load(model, missing)).map((doc) => [doc._id, doc]));
     for (const id of missing) {
       const doc = found.get(id) ?? null;
-      if (doc) this.cache.set(model, id, doc);
+      this.cache.set(model, id, doc);
       map.loaded(id, doc);
     }
   }
@@ -183,23 +183,26 @@ export class BatchApplier {
 }
 
 /**
- * Documents by model and id, the least recently used forgotten first. Handed out as copies:
- * a batch's projections must never change what a later batch starts from.
+ * Documents by model and id, the least recently used forgotten first, and ids known to have
+ * none (most users never read most conversations: what they read is asked at every deletion).
+ * Exact only for storage's one writer: what it wrote, or found absent, is what storage holds.
+ * Handed out as copies: a batch's projections must never change what a later batch starts from.
  */
 class DocumentCache {
-  private readonly entries: LruMap<string, StoredDocument>;
+  private readonly entries: LruMap<string, StoredDocument | null>;
 
   constructor(readonly capacity: number) {
     this.entries = new LruMap(capacity);
   }
 
-  get(model: ReadModelName, id: string): StoredDocument | undefined {
+  /** The document, null when known absent, undefined when not known. */
+  get(model: ReadModelName, id: string): StoredDocument | null | undefined {
     const doc = this.entries.get(`${model}:${id}`);
-    return doc && structuredClone(doc);
+    return doc === undefined || doc === null ? doc : structuredClone(doc);
   }
 
-  set(model: ReadModelName, id: string, doc: StoredDocument): void {
-    if (this.capacity > 0) this.entries.set(`${model}:${id}`, structuredClone(doc));
+  set(model: ReadModelName, id: string, doc: StoredDocument | null): void {
+    if (this.capacity > 0) this.entries.set(`${model}:${id}`, doc && structuredClone(doc));
   }
 
   clear(): void {

@@ -175,18 +175,11 @@ export class ReadModelQueries {
   }
 
   /**
-   * A page of history, oldest to newest, ending just before `before` (or at the newest).
-   * `hasMore` says whether older messages exist. A `before` that is no message of this
-   * conversation gives an empty page: there is nothing before something that is not there.
+   * A page of history for a member (GET /api/conversations/:id/messages: 404, 403, 200), in one
+   * round of reads: oldest to newest, ending just before `before` (or at the newest); `hasMore`
+   * says whether older messages exist. A `before` that is no message of this conversation
+   * gives an empty page: there is nothing before something that is not there.
    */
-  async messagesPage(conversationId: string, options: MessagesPageOptions = {}): Promise<MessagesPageView> {
-    const id = toObjectId(conversationId);
-    if (id === undefined) return { messages: [], hasMore: false };
-    const [doc, before] = await Promise.all([this.conversation(id), this.beforeSeq(options.before)]);
-    return doc ? this.pageOf(doc, options.limit, before) : { messages: [], hasMore: false };
-  }
-
-  /** The same, for a member only (GET /api/conversations/:id/messages: 404, 403, 200), in one round of reads. */
   async messagesPageFor(conversationId: string, userId: string, options: MessagesPageOptions = {}): Promise<MessagesPageLookup> {
     const id = toObjectId(conversationId);
     if (id === undefined) return { status: 'not_found' };

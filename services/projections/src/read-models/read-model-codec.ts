@@ -4,9 +4,9 @@ import type { StoredDocument } from '../domain/document-set';
  * How a read-model document is stored: its id and guard position as fields, everything else
  * as one JSON string. Nothing queries inside a read model (every read is by `_id`), and
  * FerretDB v1 spends its time per stored value: it decodes each field of a document read in
- * Go, at about 5 µs a field, so a message of 20-odd fields cost 170 µs to read and a timeline
- * page of 25 messages 4 ms, against 60 µs and 0.8 ms as one string (docs/benchmarks.md,
- * "Document shapes"). MongoDB reads either shape at about the same cost.
+ * Go, so read in bulk, a message of 20-odd fields costs twice as much as fields as one string,
+ * and 50 messages in one document six times as much (docs/benchmarks.md, "Document shapes").
+ * MongoDB reads either shape at about the same cost.
  */
 export interface StoredRecord {
   _id: string;

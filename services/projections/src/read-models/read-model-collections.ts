@@ -23,6 +23,7 @@ const baseNames: { readonly [K in ReadModelKey]: string } = {
   messages: 'messages',
   timeline: 'timeline',
   inboxes: 'inboxes',
+  reads: 'read_states',
   contacts: 'contacts',
 };
 

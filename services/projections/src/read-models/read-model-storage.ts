@@ -4,12 +4,14 @@ export type { ReadModelDocTypes } from '../domain/document-set';
 export type ReadModelName = ReadModelKey;
 
 /**
- * The order a batch's documents are written back in: every document before the conversation
- * it depends on (see batch-projection.ts), users last. After a write that stopped half-way, no
- * conversation is then ahead of a document that depends on it, which is what makes
- * re-applying exact (the in-memory crash tests fail with any other order).
+ * The order a batch's documents are written back in: every document before the documents its
+ * projection reads (see batch-projection.ts): pages and inboxes before what a user read (a read
+ * changes both, judged by what the user had read before), everything before the conversation
+ * it depends on, users last. After a write that stopped half-way, nothing is then ahead of a
+ * document it depends on, which is what makes re-applying exact (the in-memory crash tests
+ * fail with other orders).
  */
-export const writeOrder: readonly ReadModelName[] = ['messages', 'timeline', 'inboxes', 'contacts', 'conversations', 'users'];
+export const writeOrder: readonly ReadModelName[] = ['messages', 'timeline', 'inboxes', 'reads', 'contacts', 'conversations', 'users'];
 
 export type ReadModelChanges = { readonly [K in ReadModelName]: readonly ChangedDocument<ReadModelDocTypes[K]>[] };
 

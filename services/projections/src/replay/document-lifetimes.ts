@@ -1,7 +1,7 @@
 import { EventType } from '@chat/contracts';
 import type { AllFilter, EventStore, GlobalPosition, RecordedEvent } from '@chat/runtime';
 import { type ReadModelKey, readModelKeys } from '../domain/document-set';
-import { timelinePageId, timelinePageOf } from '../domain/read-model-documents';
+import { readStateId, timelinePageId, timelinePageOf } from '../domain/read-model-documents';
 
 /** Documents that stop changing at one event, per read model. */
 export type FinalDocuments = { readonly [K in ReadModelKey]: string[] };
@@ -20,6 +20,7 @@ export function noFinalDocuments(): FinalDocuments {
  *   - a timeline page: every event about a message on it (a reply also reads the quoted
  *     message's page, a deletion also changes the pages of the replies quoting it);
  *   - an inbox: every event of every conversation its user is or was a member of;
+ *   - what a user read of a conversation: their reads there, and every deletion there;
  *   - contacts: every membership change of the conversations the user was ever in.
  *
  * A rebuild can then insert each document exactly once, as soon as it is final, while later
@@ -143,6 +144,7 @@ export class DocumentLifetimes {
               }
               case EventType.MessageDeleted: {
                 const message = messageIn(conversationId, fields.messageId);
+                for (const userId of conversation.readers) touch('reads', readStateId(userId, conversationId));
                 touch('messages', fields.messageId);
                 touchPage(conversationId, message?.seq);
                 for (const seq of message?.replies ?? []) touchPage(conversationId, seq);
@@ -150,6 +152,7 @@ export class DocumentLifetimes {
               }
               case EventType.MessagesRead:
               case EventType.MessageDelivered:
+                if (type === EventType.MessagesRead && typeof fields.readerId === 'string') touch('reads', readStateId(fields.readerId, conversationId));
                 for (const messageId of ids(fields.messageIds)) {
                   touch('messages', messageId);
                   touchPage(conversationId, messageIn(conversationId, messageId)?.seq);

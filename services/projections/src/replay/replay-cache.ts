@@ -69,7 +69,7 @@ export class ReplayCache {
   async prepare(events: readonly ProjectedEvent[], seen = false): Promise<void> {
     if (seen) return;
     await this.ensureAll(namedKeys(events), ['users', 'conversations', 'messages']);
-    await this.ensureAll(dependentKeys(events, this.documents), ['timeline', 'inboxes', 'contacts']);
+    await this.ensureAll(dependentKeys(events, this.documents), ['timeline', 'inboxes', 'reads', 'contacts']);
   }
 
   private async ensureAll(keys: DocumentKeys, models: readonly ReadModelName[]): Promise<void> {

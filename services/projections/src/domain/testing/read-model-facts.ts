@@ -1,6 +1,6 @@
 import { undeliveredFromOthers } from '../conversations.projection';
 import type { ReadModelDocTypes, ReadModelKey } from '../document-set';
-import { type MessageState, timelinePageId, timelinePageOf } from '../read-model-documents';
+import { type MessageState, readStateId, timelinePageId, timelinePageOf } from '../read-model-documents';
 import { hasSeq, seqsOf } from '../seq-ranges';
 import { messageOnPage } from '../timeline.projection';
 import type { ScenarioExpectations } from './chat-scenario';
@@ -21,6 +21,7 @@ export function readModelFacts(all: AllDocuments, expected: ScenarioExpectations
   const timeline = byId('timeline');
   const inboxes = byId('inboxes');
   const contactsDocs = byId('contacts');
+  const reads = byId('reads');
   const messageAt = (conversationId: string, seq: number): MessageState | null =>
     messageOnPage(timeline.get(timelinePageId(conversationId, timelinePageOf(seq))) ?? null, seq);
 
@@ -33,7 +34,7 @@ export function readModelFacts(all: AllDocuments, expected: ScenarioExpectations
   for (const index of all.messages) {
     const state = messageAt(index.conversationId, index.seq);
     const readBy = [...inboxes.values()]
-      .filter((inbox) => hasSeq(inbox.conversations[index.conversationId]?.read ?? [], index.seq))
+      .filter((inbox) => hasSeq(reads.get(readStateId(inbox._id, index.conversationId))?.read ?? [], index.seq))
       .map((inbox) => inbox._id);
     messages.set(index._id, {
       status: state?.status ?? 'sent',
