@@ -17,7 +17,7 @@ export function readStoreClient(url: string, name: string, log: (line: string) =
   const logFolder = process.env.MONGO_COMMAND_LOG?.trim() || undefined;
   const client = new MongoClient(url, { retryWrites: false, monitorCommands: everySeconds > 0 || logFolder !== undefined });
   if (everySeconds > 0) reportCommandStats(client, name, everySeconds, log);
-  if (logFolder !== undefined) logCommands(client, join(logFolder, `${name}-${process.pid}.ndjson`));
+  if (logFolder !== undefined) logCommands(client, name, join(logFolder, `${name}-${process.pid}.ndjson`));
   return client;
 }
 
@@ -41,9 +41,8 @@ export function parseCommandLog(text: string): LoggedCommand[] {
 /** Fields every command carries that say nothing of what it reads. */
 const DRIVER_FIELDS = new Set(['lsid', '$clusterTime', '$db', '$readPreference', 'txnNumber', 'autocommit', 'startTransaction', 'apiVersion']);
 
-function logCommands(client: MongoClient, file: string): void {
+function logCommands(client: MongoClient, service: string, file: string): void {
   mkdirSync(join(file, '..'), { recursive: true });
-  const service = file.replace(/^.*\//, '').replace(/-\d+\.ndjson$/, '');
   client.on('commandStarted', (event: CommandStartedEvent) => {
     const command = Object.fromEntries(Object.entries(event.command as Record<string, unknown>).filter(([key]) => !DRIVER_FIELDS.has(key)));
     const entry: LoggedCommand = { service, database: event.databaseName, commandName: event.commandName, command };

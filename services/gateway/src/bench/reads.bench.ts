@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
 import { Cleanup } from './cleanup';
-import { CpuMeter, localServerPids } from './cpu';
+import { CpuMeter, type CpuShare, localServerPids } from './cpu';
 import { machine } from './report';
 import { ReadsWorld } from './reads-world';
 import { ms, sleep, type Summary, summarize } from './stats';
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   try {
     const infrastructure = await startBenchInfrastructure(cleanup, log);
     const env: NodeJS.ProcessEnv = {
-      ...(await serviceEnv(infrastructure)),
+      ...(await serviceEnv(infrastructure, cleanup)),
       // One user asks hundreds of times in a row: that is the measurement, not abuse.
       SOCKET_EVENTS_PER_SECOND: '1000000',
       SOCKET_EVENTS_BURST: '1000000',
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
         const rest = meter.snapshot();
         await sleep(10_000);
         const idle = meter.since(rest);
-        const idleCores = idle ? Object.entries(idle.processes).reduce((sum, [name, c]) => (name === 'bench' ? sum : sum + c), 0) : undefined;
+        const idleCores = idle && systemCores(idle);
         const byProcess = Object.entries(idle?.processes ?? {})
           .filter(([, cores]) => cores >= 0.005)
           .map(([name, cores]) => `${name} ${cores.toFixed(3)}`)
@@ -146,6 +146,11 @@ async function main(): Promise<void> {
   } finally {
     await cleanup.run();
   }
+}
+
+/** Cores the system used (every watched process but the benchmark's own clients). */
+function systemCores(share: CpuShare): number {
+  return Object.entries(share.processes).reduce((sum, [name, cores]) => (name === 'bench' ? sum : sum + cores), 0);
 }
 
 function pidOf(service: ServiceProcess): number[] {
@@ -175,7 +180,7 @@ async function timed(count: number, meter: CpuMeter, idleCores: number, request:
   }
   const elapsed = performance.now() - began;
   const cpu = meter.since(start);
-  const cores = cpu ? Object.entries(cpu.processes).reduce((sum, [name, c]) => (name === 'bench' ? sum : sum + c), 0) : undefined;
+  const cores = cpu && systemCores(cpu);
   return { samples, cpuMsPerRequest: cores === undefined ? undefined : (Math.max(0, cores - idleCores) * elapsed) / count };
 }
 

@@ -23,10 +23,8 @@ const dependencies: readonly Dependency[] = ['kafka', 'postgres', 'mongodb', 're
  * builds first), with a read-model database, consumer groups and Redis keys of this run's own.
  */
 export async function startChat(cleanup: Cleanup, log: (line: string) => void): Promise<ChatUnderTest> {
-  const infrastructure = await resolveInfrastructure({ profile: 'bench', dependencies, log: (line) => log(`[infra] ${line}`) });
-  cleanup.add('the servers', () => infrastructure.stop());
-  const env = await serviceEnv(infrastructure);
-  cleanup.add('the uploaded files', async () => rmSync(env.MEDIA_DIR as string, { recursive: true, force: true }));
+  const infrastructure = await startBenchInfrastructure(cleanup, log);
+  const env = await serviceEnv(infrastructure, cleanup);
   const { services, gatewayUrl } = await startServices(env, cleanup, log);
   return { infrastructure, gatewayUrl, projectionsHealthUrl: env.PROJECTIONS_HEALTH_URL as string, services };
 }
@@ -64,9 +62,12 @@ export async function startServices(
   return { services, gatewayUrl, stop: async () => void (await Promise.all([...services.values()].map(stopService))) };
 }
 
-/** The services' environment on this run's servers: a read-model database, groups and keys of the run's own. */
-export async function serviceEnv(infrastructure: RunningInfrastructure): Promise<NodeJS.ProcessEnv> {
-  return {
+/**
+ * The services' environment on this run's servers: a read-model database, groups, keys and an
+ * upload folder of the run's own (removed by `cleanup`).
+ */
+export async function serviceEnv(infrastructure: RunningInfrastructure, cleanup: Cleanup): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...infrastructure.env(),
     ...(await isolatedSystemEnv(infrastructure.endpoints.mongoUrl, 'bench')),
@@ -78,6 +79,8 @@ export async function serviceEnv(infrastructure: RunningInfrastructure): Promise
     // The one system on this run's store: measured with the analysts' export running, as deployed.
     EVENT_EXPORT: 'on',
   };
+  cleanup.add('the uploaded files', async () => rmSync(env.MEDIA_DIR as string, { recursive: true, force: true }));
+  return env;
 }
 
 /** SIGTERM lets a service finish its batch; one that hangs is killed. */

@@ -19,7 +19,7 @@ import {
   type TimelinePageDoc,
 } from './read-model-documents';
 import { messageView } from './read-model-views';
-import { evolveReadState, unreadAmong } from './reads.projection';
+import { evolveReadState } from './reads.projection';
 import { hasSeq } from './seq-ranges';
 import { evolveTimelinePage, messageOnPage } from './timeline.projection';
 import { evolveUser, userIdsOf } from './users.projection';
@@ -195,8 +195,8 @@ function projectEvent(projected: ProjectedEvent, documents: ReadModelDocuments):
       const reader = event.data.readerId;
       const readsId = readStateId(reader, conversationId);
       const isReader = before?.readerIds.includes(reader) ?? false;
-      const unreadSeqs = unreadAmong(isReader ? documents.reads.get(readsId) : null, [...known.values()].map((m) => m.seq));
-      const unread = [...known].filter(([, m]) => unreadSeqs.includes(m.seq));
+      const readBefore = (isReader ? documents.reads.get(readsId)?.read : undefined) ?? [];
+      const unread = [...known].filter(([, m]) => !hasSeq(readBefore, m.seq));
       const seqs = unread.map(([, m]) => m.seq);
       newlyRead = seqs.length;
       if (isReader) {

@@ -10,7 +10,7 @@ interface Entry<D> {
   /** The position of the version storage holds, or null when storage holds none. */
   stored: string | null;
   dirty: boolean;
-  /** `doc` is this map's own copy, which `edit` may change in place (nothing else holds it). */
+  /** `doc` is this map's own copy, which `own` hands out to change in place (nothing else holds it). */
   own: boolean;
 }
 
@@ -102,11 +102,6 @@ export class DocumentMap<D extends StoredDocument> {
       entry.own = false;
     }
     return changed;
-  }
-
-  /** After a write-back: storage now holds every document as it is here. */
-  markStored(): void {
-    this.take(() => true);
   }
 
   /**
@@ -201,21 +196,8 @@ export class ReadModelDocuments {
     return this[model] as DocumentMap<ReadModelDocTypes[K]>;
   }
 
-  /** The documents of one read model changed since they were loaded or last stored. */
-  changedOf(model: ReadModelKey): ChangedDocument<StoredDocument>[] {
-    return this.map(model).changed();
-  }
-
   /** See DocumentMap.take. */
   take(model: ReadModelKey, select: DocumentSelector<StoredDocument>): ChangedDocument<StoredDocument>[] {
     return (this.map(model) as DocumentMap<StoredDocument>).take(select);
-  }
-
-  get size(): number {
-    return readModelKeys.reduce((sum, model) => sum + this.map(model).size, 0);
-  }
-
-  markStored(): void {
-    for (const model of readModelKeys) this.map(model).markStored();
   }
 }

@@ -1,7 +1,7 @@
 import type { DomainEvent } from '@chat/contracts';
 import { unhandled } from './exhaustive';
 import { type ProjectionContext, type ReadStateDoc, readStateId } from './read-model-documents';
-import { addSeqs, hasSeq } from './seq-ranges';
+import { addSeqs } from './seq-ranges';
 
 /**
  * What each user read of each conversation, as seq ranges (nearly always one): it tells a
@@ -45,7 +45,3 @@ export function evolveReadState(doc: ReadStateDoc | null, event: DomainEvent, co
   }
 }
 
-/** The seqs among `seqs` the read state does not hold yet. */
-export function unreadAmong(doc: ReadStateDoc | null, seqs: readonly number[]): number[] {
-  return [...new Set(seqs)].filter((seq) => !hasSeq(doc?.read ?? [], seq));
-}

@@ -9,10 +9,8 @@
  */
 export type SeqRanges = readonly (readonly [number, number])[];
 
-export const noSeqs: SeqRanges = [];
-
 /** The ranges of `seqs`, merged. */
-export function seqRangesOf(seqs: Iterable<number>): SeqRanges {
+function seqRangesOf(seqs: Iterable<number>): SeqRanges {
   const sorted = [...new Set(seqs)].sort((a, b) => a - b);
   const ranges: [number, number][] = [];
   for (const seq of sorted) {
@@ -39,12 +37,6 @@ function rangeIndexOf(ranges: SeqRanges, seq: number): number {
 
 export function hasSeq(ranges: SeqRanges, seq: number): boolean {
   return rangeIndexOf(ranges, seq) >= 0;
-}
-
-export function seqCount(ranges: SeqRanges): number {
-  let count = 0;
-  for (const [from, to] of ranges) count += to - from + 1;
-  return count;
 }
 
 /** `ranges` with `seq` added; the same value when it was in it. */

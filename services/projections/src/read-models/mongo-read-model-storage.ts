@@ -3,7 +3,7 @@ import { type AnyBulkWriteOperation, type Collection, type Db, MongoBulkWriteErr
 import type { ChangedDocument, StoredDocument } from '../domain/document-set';
 import { activeReadModels } from './active-read-models';
 import { CheckpointStore } from './checkpoint-store';
-import { decodeDocument, encodeDocument, type StoredRecord } from './read-model-codec';
+import { encodeDocument, findDocuments, type StoredRecord } from './read-model-codec';
 import { checkpointNameOf, type ReadModelCollections } from './read-model-collections';
 import { type ReadModelChanges, type ReadModelDocTypes, type ReadModelName, type ReadModelStorage, writeOrder } from './read-model-storage';
 
@@ -44,11 +44,6 @@ export async function isFerretDb(db: Db): Promise<boolean> {
 }
 
 const DUPLICATE_KEY = 11000;
-/**
- * Ids per `$in` query: well under the 16 MB limits of a command and of an answer's first
- * batch, and under what FerretDB (our patch) pushes down to SQLite at once.
- */
-const LOAD_CHUNK = 1_000;
 const INSERT_CHUNK = 1_000;
 /**
  * Replacements per command. FerretDB v1.24 keeps every matched document's SQLite cursor of an
@@ -124,12 +119,8 @@ export class MongoReadModelStorage implements ReadModelStorage {
     return this.db.collection<StoredRecord>(this.collections[model]);
   }
 
-  async load<K extends ReadModelName>(model: K, ids: readonly string[]): Promise<ReadModelDocTypes[K][]> {
-    const collection = this.records(model);
-    const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += LOAD_CHUNK) chunks.push(ids.slice(i, i + LOAD_CHUNK));
-    const found = (await Promise.all(chunks.map((chunk) => collection.find({ _id: { $in: chunk } }).toArray()))).flat();
-    return found.map((record) => decodeDocument<ReadModelDocTypes[K]>(record));
+  load<K extends ReadModelName>(model: K, ids: readonly string[]): Promise<ReadModelDocTypes[K][]> {
+    return findDocuments<ReadModelDocTypes[K]>(this.records(model), ids);
   }
 
   async write(changes: ReadModelChanges): Promise<void> {

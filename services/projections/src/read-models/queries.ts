@@ -17,7 +17,7 @@ import { seqsOf } from '../domain/seq-ranges';
 import { messageOnPage, timelinePagesBetween } from '../domain/timeline.projection';
 import { activeReadModels } from './active-read-models';
 import { LruMap } from './lru-map';
-import { decodeDocument, type StoredRecord } from './read-model-codec';
+import { decodeDocument, findDocuments, type StoredRecord } from './read-model-codec';
 import type { ReadModelCollections } from './read-model-collections';
 import type { ReadModelName } from './read-model-storage';
 
@@ -71,9 +71,6 @@ export interface ReadModelQueriesOptions {
   /** Registered users' views remembered. Default 100,000. */
   readonly userCacheSize?: number;
 }
-
-/** Ids per `$in`: see mongo-read-model-storage.ts. */
-const LOOKUP_CHUNK = 1_000;
 
 /** The queries, on whichever set of read models is active. */
 export class ReadModelQueries {
@@ -303,14 +300,9 @@ export class ReadModelQueries {
   }
 
   private async many<K extends ReadModelName>(model: K, ids: readonly string[]): Promise<Map<string, ReadModelDocTypes[K]>> {
-    const found = new Map<string, ReadModelDocTypes[K]>();
-    if (ids.length === 0) return found;
-    const collection = await this.records(model);
-    const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) chunks.push(ids.slice(i, i + LOOKUP_CHUNK));
-    const records = await Promise.all(chunks.map((chunk) => (chunk.length === 1 ? collection.find({ _id: chunk[0] as string }) : collection.find({ _id: { $in: chunk } })).toArray()));
-    for (const record of records.flat()) found.set(record._id, decodeDocument<ReadModelDocTypes[K]>(record));
-    return found;
+    if (ids.length === 0) return new Map();
+    const found = await findDocuments<ReadModelDocTypes[K]>(await this.records(model), ids);
+    return new Map(found.map((doc) => [doc._id, doc]));
   }
 }
 

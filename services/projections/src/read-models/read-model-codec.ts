@@ -1,3 +1,4 @@
+import type { Collection } from 'mongodb';
 import type { StoredDocument } from '../domain/document-set';
 
 /**
@@ -25,4 +26,18 @@ export function encodeDocument(doc: StoredDocument): StoredRecord {
 export function decodeDocument<D extends StoredDocument = StoredDocument>(record: StoredRecord): D {
   const body = JSON.parse(record.v) as Record<string, unknown>;
   return { ...body, _id: record._id, position: record.position } as unknown as D;
+}
+
+/**
+ * Ids per `$in` query: well under the 16 MB limits of a command and of an answer's first
+ * batch, and under what FerretDB (our patch) pushes down to SQLite at once.
+ */
+const IDS_PER_QUERY = 1_000;
+
+/** The documents stored under `ids`, decoded (absent ones are simply not returned): `_id $in`, in chunks. */
+export async function findDocuments<D extends StoredDocument>(collection: Collection<StoredRecord>, ids: readonly string[]): Promise<D[]> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) chunks.push(ids.slice(i, i + IDS_PER_QUERY));
+  const records = await Promise.all(chunks.map((chunk) => collection.find({ _id: { $in: chunk } }).toArray()));
+  return records.flat().map((record) => decodeDocument<D>(record));
 }

@@ -2,7 +2,7 @@ import type { Collection, Db } from 'mongodb';
 import { dependentKeys, type DocumentKeys, namedKeys } from '../domain/batch-projection';
 import { type ChangedDocument, type DocumentMap, ReadModelDocuments, readModelKeys, type StoredDocument } from '../domain/document-set';
 import type { ProjectedEvent } from '../domain/read-model-documents';
-import { decodeDocument, encodeDocument, type StoredRecord } from '../read-models/read-model-codec';
+import { encodeDocument, findDocuments, type StoredRecord } from '../read-models/read-model-codec';
 import type { ReadModelCollections } from '../read-models/read-model-collections';
 import { type ReadModelDocTypes, type ReadModelName, writeOrder } from '../read-models/read-model-storage';
 import { type FinalDocuments, noFinalDocuments } from './document-lifetimes';
@@ -127,12 +127,12 @@ export class ReplayCache {
     }
     if (toLoad.length === 0) return;
     // Only events the first pass did not see get here: a written message is needed again.
-    const found = await this.collection(model).find({ _id: { $in: toLoad } }).toArray();
-    const byId = new Map(found.map((record) => [record._id, record]));
+    const found = await findDocuments<ReadModelDocTypes[K] & StoredDocument>(this.collection(model), toLoad);
+    const byId = new Map(found.map((doc) => [doc._id, doc]));
     for (const id of toLoad) {
-      const record = byId.get(id);
-      if (!record) throw new Error(`rebuild: ${model} ${id} was written but is not in ${this.collections[model]}`);
-      map.loaded(id, decodeDocument<ReadModelDocTypes[K] & StoredDocument>(record));
+      const doc = byId.get(id);
+      if (!doc) throw new Error(`rebuild: ${model} ${id} was written but is not in ${this.collections[model]}`);
+      map.loaded(id, doc);
       this.evicted[model].delete(id);
     }
   }
