@@ -277,6 +277,73 @@ describe('read-model queries (FerretDB)', () => {
     }
   });
 
+  it('reads a history page beside its conversation when it knows where to look, and again what that missed', async () => {
+    const grows = '6650a1b2c3d4e5f6a7b8c9e1';
+    const texts = (view: MessagesPageView): (string | null)[] => view.messages.map((m) => m.text);
+    const upTo = (n: number, limit: number): string[] => Array.from({ length: Math.min(n, limit) }, (_, i) => `grows ${n - Math.min(n, limit) + i + 1}`);
+    let sentSoFar = 0;
+    const send = (count: number): Promise<void> =>
+      project(Array.from({ length: count }, () => ((sentSoFar += 1), sent(alice, grows, mid(2_000 + sentSoFar), { text: `grows ${sentSoFar}` }))));
+    await project([groupCreated([alice, bob], { conversationId: grows })]);
+    await send(30);
+    // Commands in flight together are one round; a command sent after an answer came starts another.
+    const events: ('started' | 'answered')[] = [];
+    const client = new MongoClient(mongoUrl(), { retryWrites: false, monitorCommands: true });
+    client.on('commandStarted', () => events.push('started'));
+    client.on('commandSucceeded', () => events.push('answered'));
+    const rounds = async (read: () => Promise<MessagesPageView>): Promise<{ page: MessagesPageView; rounds: number }> => {
+      events.length = 0;
+      const page = await read();
+      return { page, rounds: events.filter((event, i) => event === 'started' && (i === 0 || events[i - 1] === 'answered')).length };
+    };
+    try {
+      // Connections opened first: a command waiting for a new connection would look like a round.
+      await Promise.all(Array.from({ length: 4 }, () => client.db('admin').command({ ping: 1 })));
+      const watched = new ReadModelQueries(client.db(database.db.databaseName), { activeSetCacheMs: 60_000 });
+      await watched.collections();
+      const newest = async (limit: number): Promise<{ page: MessagesPageView; rounds: number }> =>
+        rounds(async () => {
+          const lookup = await watched.messagesPageFor(grows, bob, { limit });
+          if (lookup.status !== 'ok') throw new Error(lookup.status);
+          return lookup.page;
+        });
+      // Never seen: the conversation first, then its pages.
+      expect(await newest(20)).toEqual({ page: { messages: expect.any(Array), hasMore: true }, rounds: 2 });
+      // Seen: both at once, also after it grew within the page ahead.
+      const again = await newest(20);
+      expect([texts(again.page), again.rounds]).toEqual([upTo(30, 20), 1]);
+      await send(3);
+      const grown = await newest(20);
+      expect([texts(grown.page), grown.rounds]).toEqual([upTo(33, 20), 1]);
+      // Grown beyond what was read beside it: what is missing is read after.
+      await send(60);
+      const far = await newest(20);
+      expect([texts(far.page), far.rounds]).toEqual([upTo(93, 20), 2]);
+      // Paging back from the oldest message served: its place is known, one round.
+      const back = await rounds(async () => {
+        const lookup = await watched.messagesPageFor(grows, bob, { limit: 20, before: far.page.messages[0]?._id });
+        if (lookup.status !== 'ok') throw new Error(lookup.status);
+        return lookup.page;
+      });
+      expect([texts(back.page), back.rounds]).toEqual([upTo(73, 20), 1]);
+      // A non-member learns nothing from a guess: the conversation still decides.
+      expect(await watched.messagesPageFor(grows, carol, { limit: 20 })).toEqual({ status: 'not_participant' });
+      // A `before` never served: its place is read beside the conversation, then the pages.
+      const fresh = new ReadModelQueries(client.db(database.db.databaseName), { activeSetCacheMs: 60_000 });
+      await fresh.collections();
+      const unseen = await rounds(async () => {
+        const lookup = await fresh.messagesPageFor(grows, bob, { limit: 5, before: mid(2_010) });
+        if (lookup.status !== 'ok') throw new Error(lookup.status);
+        return lookup.page;
+      });
+      expect([texts(unseen.page), unseen.rounds]).toEqual([['grows 5', 'grows 6', 'grows 7', 'grows 8', 'grows 9'], 2]);
+      expect((await fresh.messagesPageFor(group, bob, { before: mid(2_010) })).status === 'ok').toBe(true);
+      expect(await page(group, { before: mid(2_010) })).toEqual({ messages: [], hasMore: false });
+    } finally {
+      await client.close();
+    }
+  });
+
   it('reads whichever set is active, switching with the active-set document', async () => {
     const cached = new ReadModelQueries(database.db, { activeSetCacheMs: 60_000 });
     expect(await cached.userById(alice)).not.toBeNull();

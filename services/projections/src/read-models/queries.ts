@@ -11,7 +11,7 @@ import type { Collection, Db } from 'mongodb';
 import type { ReadModelDocTypes } from '../domain/document-set';
 import { undeliveredFromOthers } from '../domain/conversations.projection';
 import { memberEntries } from '../domain/inboxes.projection';
-import { type ConversationDoc, timelinePageId, timelinePageOf } from '../domain/read-model-documents';
+import { type ConversationDoc, type MessageState, TIMELINE_PAGE_SIZE, timelinePageId, timelinePageOf } from '../domain/read-model-documents';
 import { conversationView, messageView, userView } from '../domain/read-model-views';
 import { seqsOf } from '../domain/seq-ranges';
 import { messageOnPage, timelinePagesBetween } from '../domain/timeline.projection';
@@ -28,10 +28,12 @@ import type { ReadModelName } from './read-model-storage';
  * patch), so its cost does not grow with the store; docs/architecture.md has the table.
  * Ids that are not ObjectIds are answered as unknown, never as errors (API contract, "Identity").
  *
- * Two things are remembered between reads, both exactly: registered users' names and images,
- * which never change; and conversation documents, each used only while the reader's inbox says
- * no newer version exists (its entries carry the conversation's position), so a list of 200
- * conversations reads one document when nothing changed.
+ * Three things are remembered between reads, all exactly: registered users' names and images,
+ * and where each message served is (its conversation and number), which never change; and
+ * conversation documents, each used as the answer only while the reader's inbox says no newer
+ * version exists (its entries carry the conversation's position), so a list of 200
+ * conversations reads one document when nothing changed. History pages use the remembered
+ * conversation and places only to know which pages to read beside it (messagesPageFor).
  */
 
 export type ConversationLookup =
@@ -70,6 +72,8 @@ export interface ReadModelQueriesOptions {
   readonly conversationCacheSize?: number;
   /** Registered users' views remembered. Default 100,000. */
   readonly userCacheSize?: number;
+  /** Messages' places (conversation, seq) remembered. Default 100,000. */
+  readonly messagePlaceCacheSize?: number;
 }
 
 /** The queries, on whichever set of read models is active. */
@@ -78,6 +82,8 @@ export class ReadModelQueries {
   private readonly cacheMs: number;
   private readonly conversationCache: LruMap<string, ConversationDoc>;
   private readonly userCache: LruMap<string, UserView>;
+  /** Where messages are, as served in pages: the `before` of the next page back is one of them. */
+  private readonly messagePlaces: LruMap<string, MessagePlace>;
 
   constructor(
     private readonly db: Db,
@@ -86,6 +92,7 @@ export class ReadModelQueries {
     this.cacheMs = options.activeSetCacheMs ?? 1_000;
     this.conversationCache = new LruMap(options.conversationCacheSize ?? 20_000);
     this.userCache = new LruMap(options.userCacheSize ?? 100_000);
+    this.messagePlaces = new LruMap(options.messagePlaceCacheSize ?? 100_000);
   }
 
   async collections(): Promise<ReadModelCollections> {
@@ -97,6 +104,7 @@ export class ReadModelQueries {
         // Another set: what was remembered of the last one says nothing of this one.
         this.conversationCache.clear();
         this.userCache.clear();
+        this.messagePlaces.clear();
       }
       this.active = { collections, until: now + this.cacheMs };
     }
@@ -172,18 +180,53 @@ export class ReadModelQueries {
   }
 
   /**
-   * A page of history for a member (GET /api/conversations/:id/messages: 404, 403, 200), in one
-   * round of reads: oldest to newest, ending just before `before` (or at the newest); `hasMore`
-   * says whether older messages exist. A `before` that is no message of this conversation
-   * gives an empty page: there is nothing before something that is not there.
+   * A page of history for a member (GET /api/conversations/:id/messages: 404, 403, 200):
+   * oldest to newest, ending just before `before` (or at the newest); `hasMore` says whether
+   * older messages exist. A `before` that is no message of this conversation gives an empty
+   * page: there is nothing before something that is not there.
+   *
+   * Usually one round of reads: the pages are read beside the conversation, found from what
+   * was seen of it last (its length for the newest end; for `before`, the message's place,
+   * remembered from a page served earlier, as a client pages back with the oldest message it
+   * holds). The conversation then says which messages the page holds; any of them a page read
+   * did not show (the guess was off, or the message was written between the two reads) are
+   * read in a second round, which is also the only one when nothing was remembered.
    */
   async messagesPageFor(conversationId: string, userId: string, options: MessagesPageOptions = {}): Promise<MessagesPageLookup> {
     const id = toObjectId(conversationId);
     if (id === undefined) return { status: 'not_found' };
-    const [doc, before] = await Promise.all([this.conversation(id), this.beforeSeq(options.before)]);
+    const limit = pageLimit(options.limit);
+    const beforeId = options.before === undefined ? undefined : (toObjectId(options.before) ?? null);
+    const knownBefore = typeof beforeId === 'string' ? this.messagePlaces.get(beforeId) : undefined;
+    let guessed: number[] = [];
+    if (beforeId === undefined) {
+      const seen = this.conversationCache.get(id);
+      // One page more than it held: a conversation grown by up to a page since is still one round.
+      if (seen) guessed = timelinePagesBetween(seen.messageCount - limit + 1, seen.messageCount + TIMELINE_PAGE_SIZE);
+    } else if (knownBefore && knownBefore.conversationId === id) {
+      guessed = timelinePagesBetween(knownBefore.seq - limit, knownBefore.seq - 1);
+    }
+    const [doc, before, pages] = await Promise.all([
+      this.conversation(id),
+      beforeId === undefined ? undefined : beforeId === null ? null : (knownBefore ?? this.placeOf(beforeId)),
+      this.many('timeline', guessed.map((page) => timelinePageId(id, page))),
+    ]);
     if (!doc) return { status: 'not_found' };
     if (!doc.participantIds.includes(toObjectId(userId) ?? '')) return { status: 'not_participant' };
-    return { status: 'ok', page: await this.pageOf(doc, options.limit, before) };
+    const range = pageRange(doc, limit, before);
+    if (range === null) return { status: 'ok', page: { messages: [], hasMore: false } };
+    const onPage = (seq: number): MessageState | null => messageOnPage(pages.get(timelinePageId(id, timelinePageOf(seq))) ?? null, seq);
+    const unseen = new Set<string>();
+    for (let seq = range.start; seq <= range.end; seq++) if (!onPage(seq)) unseen.add(timelinePageId(id, timelinePageOf(seq)));
+    for (const [pageId, page] of await this.many('timeline', [...unseen])) pages.set(pageId, page);
+    const messages: MessageView[] = [];
+    for (let seq = range.start; seq <= range.end; seq++) {
+      const message = onPage(seq);
+      if (!message) continue;
+      this.messagePlaces.set(message._id, { conversationId: id, seq });
+      messages.push(messageView(message));
+    }
+    return { status: 'ok', page: { messages, hasMore: range.start > 1 } };
   }
 
   async messageById(messageId: string): Promise<MessageView | null> {
@@ -236,32 +279,13 @@ export class ReadModelQueries {
 
   // ---------------------------------------------------------------- reading
 
-  private async pageOf(doc: ConversationDoc, requestedLimit: number | undefined, before: BeforeSeq): Promise<MessagesPageView> {
-    const requested = Math.trunc(requestedLimit ?? MESSAGES_PAGE_DEFAULT);
-    const limit = requested >= 1 ? Math.min(requested, MESSAGES_PAGE_MAX) : MESSAGES_PAGE_DEFAULT;
-    let end = doc.messageCount;
-    if (before !== undefined) {
-      if (before === null || before.conversationId !== doc._id) return { messages: [], hasMore: false };
-      end = before.seq - 1;
-    }
-    const start = Math.max(1, end - limit + 1);
-    if (end < start) return { messages: [], hasMore: false };
-    const pages = await this.many('timeline', timelinePagesBetween(start, end).map((page) => timelinePageId(doc._id, page)));
-    const messages: MessageView[] = [];
-    for (let seq = start; seq <= end; seq++) {
-      const message = messageOnPage(pages.get(timelinePageId(doc._id, timelinePageOf(seq))) ?? null, seq);
-      if (message) messages.push(messageView(message));
-    }
-    return { messages, hasMore: start > 1 };
-  }
-
-  /** Where the page must end for `before`: undefined without one, null for no such message. */
-  private async beforeSeq(before: string | undefined): Promise<BeforeSeq> {
-    if (before === undefined) return undefined;
-    const id = toObjectId(before);
-    if (id === undefined) return null;
-    const index = await this.one('messages', id);
-    return index ? { conversationId: index.conversationId, seq: index.seq } : null;
+  /** Where a message is (remembered: it never moves); null for no such message. */
+  private async placeOf(messageId: string): Promise<MessagePlace | null> {
+    const index = await this.one('messages', messageId);
+    if (!index) return null;
+    const place = { conversationId: index.conversationId, seq: index.seq };
+    this.messagePlaces.set(messageId, place);
+    return place;
   }
 
   /** A conversation document as stored now (and remembered for lists). */
@@ -306,7 +330,26 @@ export class ReadModelQueries {
   }
 }
 
-type BeforeSeq = { readonly conversationId: string; readonly seq: number } | null | undefined;
+interface MessagePlace {
+  readonly conversationId: string;
+  readonly seq: number;
+}
+
+function pageLimit(requested: number | undefined): number {
+  const limit = Math.trunc(requested ?? MESSAGES_PAGE_DEFAULT);
+  return limit >= 1 ? Math.min(limit, MESSAGES_PAGE_MAX) : MESSAGES_PAGE_DEFAULT;
+}
+
+/** The seqs a page holds: the `limit` before `before` (or the newest), null when there are none. */
+function pageRange(doc: ConversationDoc, limit: number, before: MessagePlace | null | undefined): { start: number; end: number } | null {
+  let end = doc.messageCount;
+  if (before !== undefined) {
+    if (before === null || before.conversationId !== doc._id) return null;
+    end = before.seq - 1;
+  }
+  const start = Math.max(1, end - limit + 1);
+  return end < start ? null : { start, end };
+}
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
