@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { commandTypeSchema } from './commands';
 import { objectIdSchema } from './ids';
-import { gatewayIdSchema, socketIdSchema } from './metadata';
+import { gatewayIdSchema, socketIdSchema, storePositionSchema } from './metadata';
 import { guarded, parseWith, ParseResult } from './parsing';
 
 /**
@@ -29,6 +29,8 @@ export const commandAcceptedSchema = z.object({
     /** The command repeated one already decided (same clientMessageId or commandId): nothing new happened. */
     duplicate: z.boolean().optional(),
   }),
+  /** Where the command's events are in the store; absent when it appended nothing. */
+  position: storePositionSchema.optional(),
 });
 
 /**

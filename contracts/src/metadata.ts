@@ -13,3 +13,10 @@ export const traceContextFields = {
   traceparent: z.string().max(TRACE_HEADER_MAX_CHARS).optional(),
   tracestate: z.string().max(TRACE_HEADER_MAX_CHARS).optional(),
 };
+
+/**
+ * A place in the event store's global order, as text (`<commit>/<prepare>`, the runtime's
+ * formatPosition): what a command answer or a notification reflects, so a gateway can tell
+ * whether the read models have caught up with what a user was told.
+ */
+export const storePositionSchema = z.string().regex(/^-?\d{1,20}\/-?\d{1,20}$/, 'a store position');

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { gatewayIdSchema, socketIdSchema, traceContextFields } from './metadata';
+import { objectIdSchema } from './ids';
+import { WIRE_ID_LIST_MAX } from './limits';
+import { gatewayIdSchema, socketIdSchema, storePositionSchema, traceContextFields } from './metadata';
 import { guarded, parseWith, ParseResult } from './parsing';
 import { ServerEvent, ServerEventName, serverEventSchemas } from './socket-events';
 import { roomSchema } from './topics';
@@ -28,6 +30,15 @@ function notification<E extends ServerEventName>(event: E) {
      * so a gateway drops a copy that a restarted worker published again.
      */
     dedupeKey: z.string().min(1).max(120).optional(),
+    /** The store position of the event it tells of (absent for presence and typing). */
+    position: storePositionSchema.optional(),
+    /**
+     * For a conversation room: its members, whose reads the event changes. Every gateway holds
+     * their next REST read until the read models show `position`, wherever their sockets are.
+     * Absent for rooms of more than WIRE_ID_LIST_MAX members (a gateway then knows its own
+     * sockets' users only).
+     */
+    audience: z.array(objectIdSchema).max(WIRE_ID_LIST_MAX).optional(),
     /** The trace the change belongs to (that of the client event or request that caused it). */
     ...traceContextFields,
   });

@@ -3,6 +3,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Authenticator } from './auth/authenticator';
 import { CommandBus } from './commands/command-bus';
+import { ReadYourWrites } from './consistency/read-your-writes';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { HEALTH_DEPENDENCIES, HealthController } from './health/health.controller';
 import type { HealthDependencies } from './health/health-checks';
@@ -24,6 +25,7 @@ export interface GatewayDependencies {
   readonly queries: ReadModelQueries;
   readonly authenticator: Authenticator;
   readonly commands: CommandBus;
+  readonly readYourWrites: ReadYourWrites;
   readonly access: ConversationAccess;
   readonly presence: PresenceReporter;
   readonly health: HealthDependencies;
@@ -41,6 +43,7 @@ export class GatewayModule {
         { provide: READ_MODELS, useValue: deps.queries },
         { provide: Authenticator, useValue: deps.authenticator },
         { provide: CommandBus, useValue: deps.commands },
+        { provide: ReadYourWrites, useValue: deps.readYourWrites },
         { provide: ConversationAccess, useValue: deps.access },
         { provide: PresenceReporter, useValue: deps.presence },
         { provide: HEALTH_DEPENDENCIES, useValue: deps.health },

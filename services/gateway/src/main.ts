@@ -19,6 +19,7 @@ import { restRateLimit } from './rest/rest-rate-limit';
 import { ChatSocketAdapter } from './socket/chat-socket.adapter';
 import { ChatGateway } from './socket/chat.gateway';
 import { ConversationAccess } from './socket/conversation-access';
+import { ReadYourWrites } from './consistency/read-your-writes';
 
 /** The gateway: Socket.IO and REST on PORT (3100). */
 async function bootstrap(): Promise<void> {
@@ -44,7 +45,8 @@ async function bootstrap(): Promise<void> {
   await Promise.all(Object.values(redis).map((client) => (client.status === 'ready' ? undefined : once(client, 'ready'))));
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: `gateway-${config.gatewayId}` });
   await ensureTopics(kafka, [Topic.Commands, Topic.CommandResults, Topic.Notifications, Topic.Presence]);
-  const commands = new CommandBus(kafka, config.gatewayId, config.commandTimeoutMs, log);
+  const readYourWrites = new ReadYourWrites({ readModelsPosition: () => queries.position(), maxWaitMs: config.readYourWritesMaxWaitMs });
+  const commands = new CommandBus(kafka, config.gatewayId, config.commandTimeoutMs, log, (userId, position) => readYourWrites.note([userId], position));
   const presence = new PresenceReporter(kafka, config.gatewayId, config.presenceHeartbeatMs, log);
 
   const app = await NestFactory.create<NestExpressApplication>(
@@ -53,6 +55,7 @@ async function bootstrap(): Promise<void> {
       queries,
       authenticator: new Authenticator(new AccessTokens(config.jwtSecret), queries),
       commands,
+      readYourWrites,
       access: new ConversationAccess(queries),
       presence,
       health: {
@@ -84,6 +87,7 @@ async function bootstrap(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`stopping (${signal})`);
+    readYourWrites.close();
     await app.close().catch(() => undefined);
     await Promise.allSettled([relay.stop(), commands.stop(), presence.stop()]);
     redis.pub.disconnect();

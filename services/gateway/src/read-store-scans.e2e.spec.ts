@@ -30,13 +30,6 @@ interface Allowed {
 
 const allowed: readonly Allowed[] = [
   {
-    command: 'find',
-    collection: 'notification_outbox',
-    shape: '{} sort {createdAt}',
-    bound:
-      'read once, when the projections worker starts; the outbox holds the batches whose notifications were not all published: at most the one batch in flight when a worker died',
-  },
-  {
     command: 'update',
     collection: 'checkpoints',
     shape: '{_id,key:{$lt}}',

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     handle: async (notification) => {
       if (notification.event !== ServerEvent.NewMessage) return;
       const { message } = notification.payload;
-      await service.messageSent(message.conversationId, message._id, message.senderId._id);
+      await service.messageSent(message.conversationId, message._id, message.senderId._id, notification.audience);
     },
     log,
   });

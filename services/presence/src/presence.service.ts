@@ -80,9 +80,13 @@ export class PresenceService {
     }
   }
 
-  /** A new message: delivered at once if a recipient is online. */
-  async messageSent(conversationId: string, messageId: string, senderId: string): Promise<void> {
-    const participants = (await this.participants.of(conversationId)) ?? [];
+  /**
+   * A new message: delivered at once if a recipient is online. The members come with the
+   * notification (as of the message); the read store is asked only for a room too large to
+   * carry them.
+   */
+  async messageSent(conversationId: string, messageId: string, senderId: string, members?: readonly string[]): Promise<void> {
+    const participants = members ?? (await this.participants.of(conversationId)) ?? [];
     const recipients = participants.filter((userId) => userId !== senderId);
     const online = await this.options.store.hasSockets(recipients);
     const recipientId = recipients.find((_, index) => online[index]);

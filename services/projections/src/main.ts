@@ -16,7 +16,6 @@ import { BatchApplier } from './read-models/batch-applier';
 import { MongoReadModelStorage } from './read-models/mongo-read-model-storage';
 import { startHealthServer } from './worker/health-server';
 import { LagMonitor } from './worker/lag-monitor';
-import { NotificationOutbox } from './worker/notification-outbox';
 import { NotificationPublisher } from './worker/notification-publisher';
 import { ProjectionWorker } from './worker/projection-worker';
 
@@ -38,7 +37,23 @@ async function main(): Promise<void> {
   const producer = kafka.producer(reliableProducerConfig());
   await producer.connect();
 
-  const pauseMs = intFromEnv(process.env, 'PROJECTIONS_FAULT_PAUSE_BEFORE_CHECKPOINT_MS', 0);
+  // Fault injection for the kill tests: a pause in the window a SIGKILL must survive.
+  const pause = (variable: string, what: string): ((applies?: boolean) => Promise<void>) | undefined => {
+    const ms = intFromEnv(process.env, variable, 0);
+    if (ms <= 0) return undefined;
+    return async (applies = true) => {
+      if (!applies) return;
+      log(`fault injection: pausing ${what} for ${ms} ms`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    };
+  };
+  const pauseBeforeWrite = pause('PROJECTIONS_FAULT_PAUSE_BEFORE_WRITE_MS', 'before writing the read models');
+  const pauseBeforeCheckpoint = pause('PROJECTIONS_FAULT_PAUSE_BEFORE_CHECKPOINT_MS', 'before the checkpoint');
+  const faults = {
+    // Only a batch that published something opens the window this fault is for.
+    ...(pauseBeforeWrite ? { beforeWrite: (published: number) => pauseBeforeWrite(published > 0) } : {}),
+    ...(pauseBeforeCheckpoint ? { beforeCheckpoint: () => pauseBeforeCheckpoint() } : {}),
+  };
   /** A worker on whichever set of read models is active now, from that set's checkpoint. */
   const openWorker = async (): Promise<{ storage: MongoReadModelStorage; worker: ProjectionWorker }> => {
     const storage = await MongoReadModelStorage.open(db);
@@ -50,17 +65,9 @@ async function main(): Promise<void> {
       store,
       applier,
       checkpoints: storage.checkpoints(),
-      outbox: new NotificationOutbox(db),
       publisher: new NotificationPublisher(producer),
       log,
-      ...(pauseMs > 0
-        ? {
-            beforeCheckpoint: async () => {
-              log(`fault injection: pausing before the checkpoint for ${pauseMs} ms`);
-              await new Promise((resolve) => setTimeout(resolve, pauseMs));
-            },
-          }
-        : {}),
+      ...faults,
     });
     await worker.start();
     return { storage, worker };

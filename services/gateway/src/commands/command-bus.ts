@@ -42,6 +42,8 @@ export class CommandBus {
     readonly gatewayId: string,
     private readonly timeoutMs: number,
     log: (line: string) => void = () => undefined,
+    /** Told of each accepted command's position before its caller hears the answer (read-your-writes). */
+    private readonly accepted: (userId: string, position: string | undefined) => void = () => undefined,
   ) {
     this.producer = kafka.producer(reliableProducerConfig());
     this.batching = new BatchingProducer(this.producer);
@@ -99,7 +101,9 @@ export class CommandBus {
       }
       throw err;
     }
-    return answer;
+    const result = await answer;
+    if (result.type === 'CommandAccepted') this.accepted(command.metadata.userId, result.position);
+    return result;
   }
 
   private settle(result: CommandResult): void {

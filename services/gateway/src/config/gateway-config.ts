@@ -27,6 +27,11 @@ export interface GatewayConfig {
   readonly restRequestsBurst: number;
   /** How long a command may wait for the write side's answer. */
   readonly commandTimeoutMs: number;
+  /**
+   * Longest a REST request waits for the read models to show what its caller was told of or
+   * had accepted (read-your-writes); 0 never waits.
+   */
+  readonly readYourWritesMaxWaitMs: number;
   /** How often this gateway proves itself alive to presence (it counts as gone after four missed). */
   readonly presenceHeartbeatMs: number;
   /** The media service, which uploads and file downloads are forwarded to. */
@@ -67,6 +72,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     restRequestsPerSecond: intFromEnv(env, 'REST_REQUESTS_PER_SECOND', 50),
     restRequestsBurst: intFromEnv(env, 'REST_REQUESTS_BURST', 100),
     commandTimeoutMs: intFromEnv(env, 'COMMAND_TIMEOUT_MS', 15_000),
+    readYourWritesMaxWaitMs: intFromEnv(env, 'READ_YOUR_WRITES_MAX_WAIT_MS', 1_000, 0),
     presenceHeartbeatMs: Math.max(250, intFromEnv(env, 'PRESENCE_HEARTBEAT_MS', 5_000)),
     serviceHealthUrls,
   };

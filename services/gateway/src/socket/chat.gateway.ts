@@ -36,9 +36,20 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { tokenBucket } from '../config/token-bucket';
 import { PresenceReporter } from '../presence/presence-reporter';
 import { ConversationAccess } from './conversation-access';
+import { ReadYourWrites } from '../consistency/read-your-writes';
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+function userOf(socket: ChatSocket | undefined): string[] {
+  const userId = socket?.data.userId;
+  return userId ? [userId] : [];
+}
+
+/** The user a `user:` room belongs to; undefined for a conversation room. */
+function userOfRoom(room: string): string | undefined {
+  return room.startsWith('user:') ? room.slice('user:'.length) : undefined;
+}
 
 type Ack = (response: AckResponse<object>) => void;
 
@@ -70,6 +81,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     private readonly commands: CommandBus,
     private readonly access: ConversationAccess,
     private readonly presence: PresenceReporter,
+    private readonly readYourWrites: ReadYourWrites,
   ) {
     this.limiter = tokenBucket(config.socketEventsPerSecond, config.socketEventsBurst);
   }
@@ -124,10 +136,23 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     // The last hop of the trace the notification brought (the client event's, through the write side and projections).
     const { span } = startSpan(`emit ${notification.event}`, { kind: SpanKind.PRODUCER, parent: notification });
     try {
+      // Before the emit: a client may ask over REST the moment it hears of something.
+      if (notification.position !== undefined) this.readYourWrites.note(this.usersReached(notification), notification.position);
       this.emitLocally(notification, target);
     } finally {
       span.end();
     }
+  }
+
+  /** The users of this gateway's sockets that a notification reaches. */
+  private usersReached({ target, audience }: GatewayNotification): readonly string[] {
+    const sockets = this.server.sockets;
+    if (!('room' in target)) return target.gatewayId === this.config.gatewayId ? userOf(sockets.sockets.get(target.socketId)) : [];
+    const user = userOfRoom(target.room);
+    if (user !== undefined) return [user];
+    // Every member, wherever their sockets are: their REST reads may come here.
+    if (audience !== undefined) return audience;
+    return [...(sockets.adapter.rooms.get(target.room) ?? [])].flatMap((socketId) => userOf(sockets.sockets.get(socketId)));
   }
 
   private emitLocally(notification: GatewayNotification, target: GatewayNotification['target']): void {
@@ -267,9 +292,10 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     if ('ok' in result) return result;
     return outcomeOf(result, ({ result: accepted }) => {
       const sent = { messageId: accepted.messageId ?? messageId, conversationId };
-      // A retry with a clientMessageId already used stored nothing, so the read side has
-      // nothing to confirm: the confirmation comes from here, with the first message's id.
-      if (accepted.duplicate) socket.emit(ServerEvent.MessageSent, sent);
+      // Accepted means appended to the event store: the message is saved, whatever the read
+      // models have shown yet (a REST read waits for them, see ReadYourWrites). A retry with a
+      // clientMessageId already used is confirmed with the first message's id.
+      socket.emit(ServerEvent.MessageSent, sent);
       return ok(accepted.duplicate ? { ...sent, duplicate: true } : sent);
     });
   }

@@ -2,6 +2,7 @@ import type { CommandAccepted, CommandMetadata, EventMetadata, RejectionCode } f
 import {
   DuplicateEventIdError,
   type EventStore,
+  formatPosition,
   type EventToAppend,
   mediaUrlsFromEnv,
   type RecordedEvent,
@@ -15,7 +16,13 @@ export type AcceptedResult = CommandAccepted['result'];
 
 /** What a command of a handled group came to; the transport turns it into a result message. */
 export type Outcome =
-  | { readonly kind: 'accepted'; readonly result: AcceptedResult; readonly eventCount: number }
+  | {
+      readonly kind: 'accepted';
+      readonly result: AcceptedResult;
+      readonly eventCount: number;
+      /** Where its events are in the store (formatPosition); absent when it appended nothing. */
+      readonly position?: string;
+    }
   | { readonly kind: 'rejected'; readonly code: RejectionCode; readonly message: string };
 
 interface HandledCommand {
@@ -189,7 +196,9 @@ export class CommandHandler {
             this.snapshot(kind, streamName, entry, toAppend[toAppend.length - 1]?.metadata);
           }
         }
-        return outcomes;
+        // The group is one append: its position is where every accepted command's events are.
+        const position = formatPosition(result.position);
+        return outcomes.map((outcome) => (outcome.kind === 'accepted' && outcome.eventCount > 0 ? { ...outcome, position } : outcome));
       } catch (err) {
         // The state was evolved optimistically; whatever happened, it is no longer the store's.
         this.cache.delete(streamName);

@@ -341,7 +341,7 @@ function resultOf(command: Command, outcome: Outcome): CommandResult {
     commandType: command.type,
   };
   return outcome.kind === 'accepted'
-    ? { type: 'CommandAccepted', ...base, result: outcome.result }
+    ? { type: 'CommandAccepted', ...base, result: outcome.result, ...(outcome.position === undefined ? {} : { position: outcome.position }) }
     : { type: 'CommandRejected', ...base, code: outcome.code, message: outcome.message };
 }
 

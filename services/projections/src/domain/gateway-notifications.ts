@@ -5,6 +5,7 @@ import {
   ServerEvent,
   type ServerEventName,
   userRoom,
+  WIRE_ID_LIST_MAX,
 } from '@chat/contracts';
 import type { EventChanges } from './batch-projection';
 import type { ProjectedEvent } from './read-model-documents';
@@ -18,11 +19,30 @@ import type { ProjectedEvent } from './read-model-documents';
  * one event notifies per message), never a counter: a batch re-planned after a partial write
  * may notify fewer messages than the first plan did, and each must keep its key.
  */
-export function notificationsFor(projected: ProjectedEvent, changes: EventChanges): GatewayNotification[] {
+export function notificationsFor(
+  projected: ProjectedEvent,
+  changes: EventChanges,
+  membersOf: (conversationId: string) => readonly string[] | undefined = () => undefined,
+): GatewayNotification[] {
   // Each notification continues the trace of the event it comes from.
   const { traceparent, tracestate } = projected.metadata;
   const trace = { ...(traceparent === undefined ? {} : { traceparent }), ...(tracestate === undefined ? {} : { tracestate }) };
-  return notificationsOf(projected, changes).map((notification) => ({ ...notification, ...trace }));
+  // Each also says where its event is, and a room's whom it concerns, so that gateways hold
+  // those users' reads until the read models show it (read-your-writes).
+  return notificationsOf(projected, changes).map((notification) => {
+    const members = 'room' in notification.target ? conversationOfRoom(notification.target.room) : undefined;
+    const audience = members === undefined ? undefined : membersOf(members);
+    return {
+      ...notification,
+      position: projected.position,
+      ...(audience !== undefined && audience.length <= WIRE_ID_LIST_MAX ? { audience: [...audience] } : {}),
+      ...trace,
+    };
+  });
+}
+
+function conversationOfRoom(room: string): string | undefined {
+  return room.startsWith('conversation:') ? room.slice('conversation:'.length) : undefined;
 }
 
 function notificationsOf(projected: ProjectedEvent, changes: EventChanges): GatewayNotification[] {
@@ -33,23 +53,15 @@ function notificationsOf(projected: ProjectedEvent, changes: EventChanges): Gate
 
   switch (effect.kind) {
     case 'message-sent': {
+      // `message:sent` is the gateway's, when the append is acknowledged: it means stored.
       const { message } = effect;
-      const { gatewayId, socketId } = projected.metadata;
-      const notifications: GatewayNotification[] = [
+      return [
         {
           ...envelope({ room: conversationRoom(message.conversationId) }, dedupe(ServerEvent.NewMessage)),
           event: ServerEvent.NewMessage,
           payload: { message },
         },
       ];
-      if (gatewayId !== undefined && socketId !== undefined) {
-        notifications.push({
-          ...envelope({ gatewayId, socketId }, dedupe(ServerEvent.MessageSent)),
-          event: ServerEvent.MessageSent,
-          payload: { messageId: message._id, conversationId: message.conversationId },
-        });
-      }
-      return notifications;
     }
     case 'message-deleted':
       return [

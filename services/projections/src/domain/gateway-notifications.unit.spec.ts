@@ -38,10 +38,11 @@ function notify(history: DomainEvent[], event: DomainEvent, extra: Partial<Event
 
 describe('notificationsFor', () => {
   describe('MessageSent', () => {
-    it('sends new:message with the message view to the conversation room, and message:sent to the sending socket', () => {
+    it('sends new:message with the message view to the conversation room, with its members and its event\'s position (message:sent is the gateway\'s, on the acknowledgement)', () => {
       const { projected, changes, documents } = given(...inGroup).when(sent(alice, group, mid(1)), socket);
       const message = messageView(messageOf(documents, mid(1)) as MessageState);
-      expect(notificationsFor(projected, changes)).toEqual([
+      const membersOf = (conversationId: string): string[] | undefined => (conversationId === group ? [alice, bob, carol] : undefined);
+      expect(notificationsFor(projected, changes, membersOf)).toEqual([
         {
           type: 'GatewayNotification',
           version: 1,
@@ -49,20 +50,18 @@ describe('notificationsFor', () => {
           event: 'new:message',
           payload: { message },
           dedupeKey: `${projected.id}:new:message`,
-        },
-        {
-          type: 'GatewayNotification',
-          version: 1,
-          target: { gatewayId: 'gateway-7', socketId: 'socket-abc' },
-          event: 'message:sent',
-          payload: { messageId: mid(1), conversationId: group },
-          dedupeKey: `${projected.id}:message:sent`,
+          position: projected.position,
+          audience: [alice, bob, carol],
         },
       ]);
+      // A room too large to list travels without its members.
+      const crowd = Array.from({ length: 1_001 }, (_, i) => i.toString(16).padStart(24, '0'));
+      expect(notificationsFor(projected, changes, () => crowd)[0]).not.toHaveProperty('audience');
     });
 
-    it('sends no message:sent when the event names no socket (e.g. a REST or replayed command)', () => {
+    it('sends new:message alone whether or not the event names the sending socket', () => {
       expect(notify(inGroup, sent(alice, group, mid(1))).map((n) => n.event)).toEqual(['new:message']);
+      expect(notify(inGroup, sent(alice, group, mid(1)), socket).map((n) => n.event)).toEqual(['new:message']);
     });
 
     it('sends nothing for a message projected already (redelivery)', () => {

@@ -88,7 +88,9 @@ export class BatchApplier {
 
     const documents = await this.load(projected);
     const applied = projectEvents(projected, documents);
-    const notifications = applied.flatMap(({ event, changes }) => notificationsFor(event, changes));
+    const conversations = documents.map('conversations');
+    const membersOf = (conversationId: string): readonly string[] | undefined => conversations.get(conversationId)?.participantIds;
+    const notifications = applied.flatMap(({ event, changes }) => notificationsFor(event, changes, membersOf));
     const changes = Object.fromEntries(readModelKeys.map((model) => [model, documents.map(model).changed()])) as unknown as ReadModelChanges;
     const documentCount = Object.values(changes).reduce((sum, list) => sum + list.length, 0);
     return {

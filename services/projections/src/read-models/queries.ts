@@ -7,6 +7,7 @@ import {
   toObjectId,
   type UserView,
 } from '@chat/contracts';
+import type { GlobalPosition } from '@chat/runtime';
 import type { Collection, Db } from 'mongodb';
 import type { ReadModelDocTypes } from '../domain/document-set';
 import { undeliveredFromOthers } from '../domain/conversations.projection';
@@ -16,9 +17,10 @@ import { conversationView, messageView, userView } from '../domain/read-model-vi
 import { seqsOf } from '../domain/seq-ranges';
 import { messageOnPage, timelinePagesBetween } from '../domain/timeline.projection';
 import { activeReadModels } from './active-read-models';
+import { CheckpointStore } from './checkpoint-store';
 import { LruMap } from './lru-map';
 import { decodeDocument, findDocuments, type StoredRecord } from './read-model-codec';
-import type { ReadModelCollections } from './read-model-collections';
+import { checkpointNameOf, type ReadModelCollections } from './read-model-collections';
 import type { ReadModelName } from './read-model-storage';
 
 /**
@@ -109,6 +111,15 @@ export class ReadModelQueries {
       this.active = { collections, until: now + this.cacheMs };
     }
     return this.active.collections;
+  }
+
+  /**
+   * How far in the store the active read models are written (their worker's checkpoint):
+   * every event at or before it shows in every read. Undefined before the first batch.
+   */
+  async position(): Promise<GlobalPosition | undefined> {
+    const collections = await this.collections();
+    return new CheckpointStore(this.db, collections.prefix).loadCheckpoint(checkpointNameOf(collections));
   }
 
   /** A registered user; null when unknown (a user seen only in a block is not registered yet). */

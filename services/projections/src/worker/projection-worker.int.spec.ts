@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type GatewayNotification, Topic, parseNotification } from '@chat/contracts';
+import { type GatewayNotification, type GatewayNotificationOf, Topic, parseNotification } from '@chat/contracts';
 import {
   PostgresEventStore,
   createKafka,
@@ -182,6 +182,42 @@ describe('projection worker process', () => {
       const ours = received.filter((n) => n.event === 'new:message' && expected.messages.has(n.payload.message._id));
       const keys = new Set(ours.map((n) => n.dedupeKey));
       expect(keys.size).toBe(expected.messages.size);
+    } finally {
+      await worker.stop();
+    }
+  }, 120_000);
+
+  it('SIGKILLed after publishing a batch and before writing it: the read models are complete on restart, and no client hears anything twice', async () => {
+    const worker = new WorkerProcess(`proj_kill_pub_${randomUUID().slice(0, 8)}`, await freePort());
+    await worker.start();
+    await waitFor(async () => (await worker.health()).body.lagEvents === 0, 60_000);
+    await worker.stop();
+    const scenario = generateScenario({ seed: 12, events: 200, idPrefix: randomUUID().replace(/-/g, '').slice(0, 8) });
+    await append(scenario);
+    await worker.start({ PROJECTIONS_FAULT_PAUSE_BEFORE_WRITE_MS: '60000' });
+    await worker.waitForLog('pausing before writing the read models');
+    const expected = scenario.expected();
+    const ours = (): GatewayNotificationOf<'new:message'>[] =>
+      received.filter((n): n is GatewayNotificationOf<'new:message'> => n.event === 'new:message' && expected.messages.has(n.payload.message._id));
+    // Published before anything was written: the clients know of messages the read models lack.
+    await waitFor(() => ours().length > 0, 20_000);
+    await worker.stop('SIGKILL');
+
+    await worker.start();
+    try {
+      const db = mongo.db(worker.database);
+      await waitFor(async () => (await worker.health()).body.lagEvents === 0, 30_000);
+      const facts = await factsOf(db, scenario);
+      expect(facts.actual).toEqual(facts.expected);
+      await waitFor(() => new Set(ours().map((n) => n.payload.message._id)).size === expected.messages.size, 20_000);
+      // The batch was told twice, each copy under its first key: a gateway, which drops a key
+      // it has seen, lets one through per message.
+      const copies = ours();
+      expect(copies.length).toBeGreaterThan(expected.messages.size);
+      const seenKeys = new Set<string>();
+      const heard = copies.filter((n) => n.dedupeKey !== undefined && !seenKeys.has(n.dedupeKey) && seenKeys.add(n.dedupeKey)).map((n) => n.payload.message._id);
+      expect(heard.sort()).toEqual([...expected.messages.keys()].sort());
+      expect(copies.every((n) => n.position !== undefined)).toBe(true);
     } finally {
       await worker.stop();
     }

@@ -10,7 +10,6 @@ import {
   startOfAll,
   startSpan,
 } from '@chat/runtime';
-import type { NotificationOutbox } from './notification-outbox';
 import type { NotificationPublisher } from './notification-publisher';
 import type { ReadModelApplier } from './read-model-applier';
 
@@ -24,13 +23,18 @@ export interface ProjectionWorkerOptions {
   readonly store: EventStore;
   readonly applier: ReadModelApplier;
   readonly checkpoints: CheckpointStore;
-  readonly outbox: NotificationOutbox;
   readonly publisher: NotificationPublisher;
   readonly log?: (line: string) => void;
   /** Most events applied in one batch. */
   readonly maxBatch?: number;
   /** Events buffered before the subscription is made to wait. */
   readonly maxBuffered?: number;
+  /**
+   * Fault injection for tests: runs after a batch's notifications are published and before
+   * its documents are written, the window in which clients know of what the read models do
+   * not show yet.
+   */
+  readonly beforeWrite?: (published: number) => Promise<void>;
   /**
    * Fault injection for tests: runs after a batch's documents are written and before its
    * checkpoint is saved, the window a crash must survive without duplicating anything.
@@ -53,11 +57,14 @@ export interface WorkerStatus {
  * The projection worker: follows every conversation and user event from its checkpoint and
  * keeps the read models and the gateways up to date, in batches.
  *
- * Per batch: plan it (documents and notifications, in memory), store its notifications in
- * the outbox, write the documents, publish the notifications, save the checkpoint, clear the
- * outbox entry. Killed at any point, it resumes from the checkpoint: position guards make
- * re-applied events change nothing, and the outbox re-publishes what a batch had not yet
- * published (gateways drop copies by dedupe key).
+ * Per batch: plan it (documents and notifications, in memory), publish the notifications,
+ * write the documents, save the checkpoint. The notifications go first: they are what a
+ * client waits for, and the events they tell of are already durable in the store (a gateway
+ * holds back a REST read until the read models show what its user was told, see the
+ * gateway's read-your-writes). Killed at any point, it resumes from the checkpoint: a batch
+ * whose documents were not all written is planned again and notifies again, under the same
+ * dedupe keys (gateways drop the copies); one whose documents were written changes nothing
+ * and notifies no one, having published before it wrote.
  *
  * One worker writes every read-model document: FerretDB's updates are read-modify-write, so
  * two writers of one document could lose an update. Scaling out means partitioning the
@@ -86,11 +93,6 @@ export class ProjectionWorker {
   }
 
   async start(): Promise<void> {
-    for (const pending of await this.options.outbox.pending()) {
-      this.log(`publishing ${pending.notifications.length} notification(s) a previous run left in the outbox`);
-      await this.options.publisher.publish(pending.notifications);
-      await this.options.outbox.remove(pending.batchId);
-    }
     this.checkpoint = await this.options.checkpoints.load();
     this.log(`resuming after ${this.checkpoint ? formatPosition(this.checkpoint) : 'the start'}`);
     this.loop = this.run();
@@ -206,13 +208,11 @@ export class ProjectionWorker {
     const last = fresh[fresh.length - 1];
     if (!last) return;
     const plan = await this.options.applier.plan(fresh);
-    const batchId = formatPosition(last.position);
-    if (plan.notifications.length > 0) await this.options.outbox.put(batchId, plan.notifications);
-    await plan.write();
     await this.options.publisher.publish(plan.notifications);
+    await this.options.beforeWrite?.(plan.notifications.length);
+    await plan.write();
     await this.options.beforeCheckpoint?.();
     await this.options.checkpoints.save(last.position);
-    if (plan.notifications.length > 0) await this.options.outbox.remove(batchId);
     this.checkpoint = last.position;
     this.lastEventAt = last.createdAt;
     this.appliedEvents += fresh.length;
