@@ -1,10 +1,14 @@
 import { type TopicName, Topic } from '@chat/contracts';
 import { type Admin, ConfigResourceTypes, type ConsumerConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type ProducerConfig } from 'kafkajs';
+import { fixKafkajsIdleLoop } from './kafkajs-idle-fix';
 
 /**
  * Kafka wiring shared by every service: one way to build clients, the topics with their
  * partition counts, and consumer/producer settings tuned for chat latency.
  */
+
+// Before any client is made: kafkajs's request queues spin while idle (kafkajs-idle-fix.ts).
+fixKafkajsIdleLoop();
 
 export function createKafka(options: { brokers: readonly string[]; clientId: string; level?: logLevel }): Kafka {
   const config: KafkaConfig = {
