@@ -10,6 +10,7 @@ export { freePort, isPortFree } from './infrastructure/local/ports';
 export * from './health/serve-health';
 export * from './kafka/command-message';
 export * from './kafka/json-topic-consumer';
+export * from './kafka/timed-offset-commits';
 export * from './bench/record-section';
 export * from './redis/redis-outages';
 export * from './auth/access-tokens';

@@ -1,10 +1,11 @@
-import type { ParseResult } from '@chat/contracts';
+import type { ParseResult, TopicName } from '@chat/contracts';
 import type { Consumer, Kafka } from 'kafkajs';
-import { latencyConsumerConfig } from './kafka';
+import { latencyConsumerConfig, topicPartitions } from './kafka';
+import { TimedOffsetCommits } from './timed-offset-commits';
 
 export interface JsonTopicConsumerOptions<T> {
   readonly groupId: string;
-  readonly topic: string;
+  readonly topic: TopicName;
   /** Where a new group starts: the live edge unless told otherwise. */
   readonly fromBeginning?: boolean;
   /** The contracts' parser of what the topic carries. */
@@ -22,6 +23,7 @@ export interface JsonTopicConsumerOptions<T> {
  */
 export class JsonTopicConsumer<T> {
   private readonly consumer: Consumer;
+  private readonly commits: TimedOffsetCommits;
   private joined = false;
 
   constructor(
@@ -29,6 +31,7 @@ export class JsonTopicConsumer<T> {
     private readonly options: JsonTopicConsumerOptions<T>,
   ) {
     this.consumer = kafka.consumer(latencyConsumerConfig(options.groupId));
+    this.commits = new TimedOffsetCommits(this.consumer, { log: options.log });
   }
 
   get ready(): boolean {
@@ -48,17 +51,23 @@ export class JsonTopicConsumer<T> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? false });
     await this.consumer.run({
+      // Records of one partition stay in order; partitions are independent of each other, and
+      // one slow partition must not hold back the records of the others.
+      partitionsConsumedConcurrently: topicPartitions[topic],
+      autoCommit: false,
       // Each record's offset is resolved once it is handled: a failure re-delivers from the
       // record that failed, not the whole batch, and long batches keep the session alive.
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        for (const message of batch.messages) {
-          if (!isRunning() || isStale()) return;
-          await this.handleRecord(batch.partition, message.offset, message.key, message.value);
-          resolveOffset(message.offset);
-          await heartbeat();
-        }
-      },
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+        this.commits.track(async () => {
+          for (const message of batch.messages) {
+            if (!isRunning() || isStale() || !this.commits.accepting) return;
+            await this.handleRecord(batch.partition, message.offset, message.key, message.value);
+            resolveOffset(message.offset);
+            this.commits.handled(topic, batch.partition, message.offset);
+            await heartbeat();
+          }
+        }),
     });
   }
 
@@ -82,6 +91,7 @@ export class JsonTopicConsumer<T> {
   }
 
   async stop(): Promise<void> {
+    await this.commits.stop();
     await this.consumer.disconnect();
   }
 }

@@ -11,7 +11,7 @@ import {
   commandTypeSchema,
   parseCommand,
 } from '@chat/contracts';
-import { BatchingProducer, SpanKind, createKafka, ensureTopics, latencyConsumerConfig, reliableProducerConfig, startSpan, withActiveSpan } from '@chat/runtime';
+import { BatchingProducer, SpanKind, TimedOffsetCommits, createKafka, ensureTopics, latencyConsumerConfig, reliableProducerConfig, startSpan, withActiveSpan } from '@chat/runtime';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Outcome } from '../command-handling/command-handler';
@@ -64,6 +64,7 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
   private readonly kafka;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
+  private commits: TimedOffsetCommits | undefined;
   /** Batches of all partitions finish at once; their answers share produce requests. */
   private batching: BatchingProducer | undefined;
   private readonly maxAttempts: number;
@@ -86,6 +87,8 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
       await this.producer.connect();
       this.batching = new BatchingProducer(this.producer);
       this.consumer = this.kafka.consumer(latencyConsumerConfig(this.groupId));
+      const commits = new TimedOffsetCommits(this.consumer, { log: (line) => this.logger.warn(line) });
+      this.commits = commits;
       this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
         this.joined = true;
         void this.notifyReassigned();
@@ -101,12 +104,11 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
       await this.consumer.run({
         partitionsConsumedConcurrently: 8,
         eachBatchAutoResolve: false,
-        autoCommit: true,
         // kafkajs fetches again only when every batch of a fetch is done, so an offset commit in
-        // each batch would sit in every command's path. Committing once a second instead only
-        // widens the window a crash redelivers, which the handler absorbs.
-        autoCommitInterval: 1000,
-        eachBatch: (payload) => this.handleBatch(payload),
+        // each batch would sit in every command's path (TimedOffsetCommits). Committing once a
+        // second instead only widens the window a crash redelivers, which the handler absorbs.
+        autoCommit: false,
+        eachBatch: (payload) => commits.track(() => this.handleBatch(payload, commits)),
       });
       callback();
     } catch (err) {
@@ -120,6 +122,7 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
   }
 
   async close(): Promise<void> {
+    await this.commits?.stop();
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
   }
@@ -137,8 +140,10 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
     if (handler) await handler(undefined);
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0) return;
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, commits: TimedOffsetCommits): Promise<void> {
+    // A clean stop waits for this batch: an outage must not keep it retrying meanwhile.
+    const running = (): boolean => isRunning() && commits.accepting;
+    if (batch.messages.length === 0 || !running()) return;
     const deadLetters: DeadLetter[] = [];
     const parsed: Parsed[] = [];
     for (const message of batch.messages) {
@@ -151,7 +156,7 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
     const results: CommandResult[] = [];
     try {
       await runWithConcurrency(groups, this.streamConcurrency, async (group) => {
-        const outcomes = await this.handleGroup(group, heartbeat, isRunning, deadLetters);
+        const outcomes = await this.handleGroup(group, heartbeat, running, deadLetters);
         group.forEach((item, i) => {
           const outcome = outcomes[i];
           if (outcome) results.push(resultOf(item.command, outcome));
@@ -161,12 +166,15 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
       if (err instanceof BatchAbandoned) return;
       throw err;
     }
-    if (!isRunning() || isStale()) return; // rebalanced mid-batch: the next owner redoes it
+    // Rebalanced mid-batch: the next owner redoes it. A clean stop still answers what it did.
+    if (!isRunning() || isStale()) return;
 
     await this.publish(batch.topic, results, deadLetters);
     const last = batch.messages[batch.messages.length - 1];
-    if (last) resolveOffset(last.offset);
-    await commitOffsetsIfNecessary();
+    if (last) {
+      resolveOffset(last.offset);
+      commits.handled(batch.topic, batch.partition, last.offset);
+    }
     await heartbeat();
   }
 
