@@ -18,6 +18,11 @@ interface Entry<D> {
 export interface ChangedDocument<D> {
   readonly doc: D;
   readonly stored: string | null;
+  /**
+   * A write of it failed part-way since it was loaded: storage may hold it, an older version
+   * or nothing, whatever `stored` says. Written as an upsert, guarded like a replace.
+   */
+  readonly unsure?: true;
 }
 
 /** What selects documents to write: the document, and the position of what storage holds (null: nothing). */

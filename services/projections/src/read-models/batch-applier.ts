@@ -1,7 +1,7 @@
 import type { GatewayNotification } from '@chat/contracts';
 import { comparePositions, type GlobalPosition, type RecordedEvent } from '@chat/runtime';
 import { type AppliedEvent, dependentKeys, type DocumentKeys, namedKeys, projectEvents } from '../domain/batch-projection';
-import { type DocumentMap, ReadModelDocuments, readModelKeys, type StoredDocument } from '../domain/document-set';
+import { type ChangedDocument, type DocumentMap, ReadModelDocuments, readModelKeys, type StoredDocument } from '../domain/document-set';
 import { notificationsFor } from '../domain/gateway-notifications';
 import { positionKey } from '../domain/position-keys';
 import type { ProjectedEvent } from '../domain/read-model-documents';
@@ -21,6 +21,8 @@ export interface BatchPlan {
   readonly position: GlobalPosition | undefined;
   /** Number of documents `write()` writes. */
   readonly documentCount: number;
+  /** The changed documents, what `write()` or {@link BatchApplier.stage} stores. */
+  readonly changes: ReadModelChanges;
   /** Writes the changed documents, position-guarded: writing twice is harmless. */
   write(): Promise<void>;
 }
@@ -50,6 +52,10 @@ export interface BatchApplierOptions {
 
 export class BatchApplier {
   private readonly cache: DocumentCache;
+  /** Plans staged to be written behind (see {@link stage}), merged: the newest of each document. */
+  private staged = new StagedChanges();
+  /** The staged changes being written now; plans read through them too until they are stored. */
+  private writing: StagedChanges | undefined;
   /**
    * A MessageSent after this position was appended after this writer started: no one but
    * this writer can have stored its message's document, so it is known to be absent without
@@ -99,6 +105,7 @@ export class BatchApplier {
       skipped,
       position: previous?.position,
       documentCount,
+      changes,
       write: async () => {
         if (documentCount === 0) return;
         try {
@@ -116,6 +123,44 @@ export class BatchApplier {
         this.remember(changes);
       },
     };
+  }
+
+  /**
+   * Write-behind, for the live worker (its storage's one writer, with a cache): the plan's
+   * documents join what the next {@link writeStaged} stores, and every later plan starts from
+   * them. Its notifications can go out at once; the read models follow in larger writes.
+   */
+  stage(plan: BatchPlan): void {
+    this.staged.add(plan.changes, plan.position);
+  }
+
+  /** Documents staged and not yet written. */
+  get stagedCount(): number {
+    return this.staged.size + (this.writing?.size ?? 0);
+  }
+
+  /**
+   * Writes everything staged so far, as one batch would be (model by model in write order,
+   * position-guarded), and answers the position it covers (undefined: nothing staged). On a
+   * failure the changes stay staged, under anything staged meanwhile, for the next call.
+   */
+  async writeStaged(): Promise<GlobalPosition | undefined> {
+    if (this.writing) throw new Error('writeStaged: a write is already under way');
+    const writing = this.staged;
+    if (writing.position === undefined) return undefined;
+    this.staged = new StagedChanges();
+    this.writing = writing;
+    try {
+      const changes = writing.changes();
+      await this.storage.write(changes);
+      this.remember(changes);
+      return writing.position;
+    } catch (err) {
+      this.staged = writing.failedUnder(this.staged);
+      throw err;
+    } finally {
+      this.writing = undefined;
+    }
   }
 
   /** Plans and writes a batch. */
@@ -151,7 +196,10 @@ export class BatchApplier {
     if (ids.size === 0) return;
     const missing: string[] = [];
     for (const id of ids) {
-      const cached = this.cache.get(model, id) as (ReadModelDocTypes[K] & StoredDocument) | null | undefined;
+      const cached = (this.staged.get(model, id) ?? this.writing?.get(model, id) ?? this.cache.get(model, id)) as
+        | (ReadModelDocTypes[K] & StoredDocument)
+        | null
+        | undefined;
       if (cached !== undefined) map.loaded(id, cached);
       else if (knownAbsent.has(id)) map.loaded(id, null);
       else missing.push(id);
@@ -181,6 +229,57 @@ export class BatchApplier {
     for (const model of Object.keys(changes) as ReadModelName[]) {
       for (const { doc } of changes[model]) this.cache.set(model, doc._id, doc);
     }
+  }
+}
+
+/**
+ * Changes of several plans merged for one write: the newest version of each document, with
+ * what storage held before the first of them (so a document new in an earlier plan is still
+ * inserted, not replaced). Handed out as copies, like the cache's.
+ */
+class StagedChanges {
+  private readonly byModel = new Map<ReadModelName, Map<string, ChangedDocument<StoredDocument>>>();
+  private count = 0;
+  position: GlobalPosition | undefined;
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(changes: ReadModelChanges, position: GlobalPosition | undefined): void {
+    for (const model of readModelKeys) {
+      for (const change of changes[model] as readonly ChangedDocument<StoredDocument>[]) this.put(model, change);
+    }
+    if (position !== undefined && (this.position === undefined || comparePositions(position, this.position) > 0)) this.position = position;
+  }
+
+  get(model: ReadModelName, id: string): StoredDocument | undefined {
+    const doc = this.byModel.get(model)?.get(id)?.doc;
+    return doc && structuredClone(doc);
+  }
+
+  /**
+   * These changes, whose write failed part-way, beneath `newer`: the result holds both, the
+   * newer version of each document, and every document of the failed write marked unsure.
+   */
+  failedUnder(newer: StagedChanges): StagedChanges {
+    const merged = new StagedChanges();
+    for (const [model, documents] of this.byModel) for (const change of documents.values()) merged.put(model, { ...change, unsure: true });
+    for (const [model, documents] of newer.byModel) for (const change of documents.values()) merged.put(model, change);
+    merged.position = newer.position ?? this.position;
+    return merged;
+  }
+
+  changes(): ReadModelChanges {
+    return Object.fromEntries(readModelKeys.map((model) => [model, [...(this.byModel.get(model)?.values() ?? [])]])) as unknown as ReadModelChanges;
+  }
+
+  private put(model: ReadModelName, change: ChangedDocument<StoredDocument>): void {
+    let documents = this.byModel.get(model);
+    if (!documents) this.byModel.set(model, (documents = new Map()));
+    const older = documents.get(change.doc._id);
+    if (!older) this.count++;
+    documents.set(change.doc._id, older ? { doc: change.doc, stored: older.stored, ...(older.unsure || change.unsure ? { unsure: true as const } : {}) } : change);
   }
 }
 

@@ -232,6 +232,34 @@ describe('BatchApplier remembering what it wrote (the live worker)', () => {
     expect(snapshot(storage)).toEqual(snapshot(plain));
   });
 
+  it.each([1, 2, 3, 4, 5, 6])('written behind, several plans a write, failed writes and plans made during a write included, ends where an applier without memory ends (seed %i)', async (seed) => {
+    const { recorded } = scenario(seed);
+    const plain = new InMemoryReadModelStorage();
+    const plainNotifications = await projectAll(plain, batchesOf(recorded, seed));
+
+    const storage = new InMemoryReadModelStorage();
+    const applier = new BatchApplier(storage, { cacheSize: 40 });
+    applier.startFreshAfter({ commit: 0n, prepare: 0n });
+    const notifications: GatewayNotification[] = [];
+    let writing: Promise<unknown> | undefined;
+    for (const [index, batch] of batchesOf(recorded, seed + 20).entries()) {
+      const plan = await applier.plan(batch);
+      notifications.push(...plan.notifications);
+      applier.stage(plan);
+      // Writes of irregular size, some failing half-way, and each left running while the next batch is planned.
+      if (index % 3 !== 0) continue;
+      await writing;
+      if (index % 7 === 3) storage.crashNextWriteAfter(1);
+      writing = applier.writeStaged().catch((err: unknown) => {
+        if (!(err instanceof SimulatedCrash)) throw err;
+      });
+    }
+    await writing;
+    while (applier.stagedCount > 0) await applier.writeStaged();
+    expect(snapshot(storage)).toEqual(snapshot(plain));
+    expect(notifications.map((n) => n.dedupeKey)).toEqual(plainNotifications.map((n) => n.dedupeKey));
+  });
+
   it("asks storage only for documents it does not hold, and never for a fresh message's own document", async () => {
     const { recorded } = scenario(4, 300);
     const storage = new InMemoryReadModelStorage();

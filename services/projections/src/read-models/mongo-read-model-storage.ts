@@ -129,20 +129,21 @@ export class MongoReadModelStorage implements ReadModelStorage {
 
   private async writeModel<K extends ReadModelName>(model: K, changed: readonly ChangedDocument<ReadModelDocTypes[K]>[]): Promise<void> {
     const collection = this.records(model);
-    const inserts = changed.filter(({ stored }) => stored === null);
-    const replaces = changed.filter(({ stored }) => stored !== null);
+    const inserts = changed.filter(isInsert);
+    const replaces = changed.filter((change) => !isInsert(change));
     for (let i = 0; i < inserts.length; i += INSERT_CHUNK) await this.bulk(collection, inserts.slice(i, i + INSERT_CHUNK));
     for (let i = 0; i < replaces.length; i += REPLACE_CHUNK) await this.bulk(collection, replaces.slice(i, i + REPLACE_CHUNK));
   }
 
   private async bulk(collection: Collection<StoredRecord>, changed: readonly ChangedDocument<StoredDocument>[]): Promise<void> {
-    const operations = changed.map(({ doc, stored }): AnyBulkWriteOperation<StoredRecord> => {
-      const record = encodeDocument(doc);
-      if (stored === null) return { insertOne: { document: record } };
+    const operations = changed.map((change): AnyBulkWriteOperation<StoredRecord> => {
+      const record = encodeDocument(change.doc);
+      if (isInsert(change)) return { insertOne: { document: record } };
       const { _id, ...replacement } = record;
       // Without the guard in the filter, a repeated write rewrites the same content: harmless.
-      const filter = this.tuning.guardInFilter ? { _id, position: { $lt: doc.position } } : { _id };
-      return { replaceOne: { filter, replacement } };
+      const filter = this.tuning.guardInFilter ? { _id, position: { $lt: change.doc.position } } : { _id };
+      // An unsure document may be absent; where a newer one is stored, the guarded upsert's insert meets E11000.
+      return { replaceOne: { filter, replacement, ...(change.unsure ? { upsert: true } : {}) } };
     });
     try {
       await collection.bulkWrite(operations, { ordered: false });
@@ -152,14 +153,14 @@ export class MongoReadModelStorage implements ReadModelStorage {
       const duplicates: ChangedDocument<StoredDocument>[] = [];
       for (const writeError of writeErrors) {
         const change = changed[writeError.index];
-        if (writeError.code !== DUPLICATE_KEY || !change || change.stored !== null) throw error;
+        if (writeError.code !== DUPLICATE_KEY || !change || !(isInsert(change) || change.unsure)) throw error;
         duplicates.push(change);
       }
       await this.checkWrittenAlready(collection, duplicates);
     }
   }
 
-  /** Inserts that met E11000: fine if the stored document is this very one, or newer. */
+  /** Inserts (and unsure upserts) that met E11000: fine if the stored document is this very one, or newer. */
   private async checkWrittenAlready(collection: Collection<StoredRecord>, duplicates: readonly ChangedDocument<StoredDocument>[]): Promise<void> {
     const ids = duplicates.map(({ doc }) => doc._id);
     const stored = new Map((await collection.find({ _id: { $in: ids } }, { projection: { position: 1 } }).toArray()).map((doc) => [doc._id, doc.position]));
@@ -169,4 +170,9 @@ export class MongoReadModelStorage implements ReadModelStorage {
     });
     if (foreign.length > 0) throw new ConcurrentWriterError(collection.collectionName, foreign.map(({ doc }) => doc._id));
   }
+}
+
+/** A document storage held nothing of when it was loaded, and no failed write has touched since. */
+function isInsert(change: ChangedDocument<StoredDocument>): boolean {
+  return change.stored === null && !change.unsure;
 }

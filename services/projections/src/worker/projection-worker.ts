@@ -29,6 +29,8 @@ export interface ProjectionWorkerOptions {
   readonly maxBatch?: number;
   /** Events buffered before the subscription is made to wait. */
   readonly maxBuffered?: number;
+  /** Documents planned and not yet written before planning waits for the writes. */
+  readonly maxStaged?: number;
   /**
    * Fault injection for tests: runs after a batch's notifications are published and before
    * its documents are written, the window in which clients know of what the read models do
@@ -50,6 +52,8 @@ export interface WorkerStatus {
   readonly appliedEvents: number;
   readonly batches: number;
   readonly buffered: number;
+  /** Documents planned (their notifications out) and not yet written. */
+  readonly staged: number;
   readonly error: string | null;
 }
 
@@ -57,14 +61,16 @@ export interface WorkerStatus {
  * The projection worker: follows every conversation and user event from its checkpoint and
  * keeps the read models and the gateways up to date, in batches.
  *
- * Per batch: plan it (documents and notifications, in memory), publish the notifications,
- * write the documents, save the checkpoint. The notifications go first: they are what a
- * client waits for, and the events they tell of are already durable in the store (a gateway
- * holds back a REST read until the read models show what its user was told, see the
- * gateway's read-your-writes). Killed at any point, it resumes from the checkpoint: a batch
- * whose documents were not all written is planned again and notifies again, under the same
- * dedupe keys (gateways drop the copies); one whose documents were written changes nothing
- * and notifies no one, having published before it wrote.
+ * Per batch: plan it (documents and notifications, in memory, starting from every batch
+ * planned before), publish the notifications, stage the documents. A writer behind it stores
+ * whatever is staged, all of it in one write (what arrives while a write is under way goes
+ * out together in the next), then saves the checkpoint. The notifications never wait for the
+ * read models: they are what a client waits for, and the events they tell of are already
+ * durable in the store (a gateway holds back a REST read until the read models show what
+ * its user was told, see the gateway's read-your-writes). Killed at any point, it resumes
+ * from the checkpoint: batches whose documents were not all written are planned again and
+ * notify again, under the same dedupe keys (gateways drop the copies); documents already
+ * written are left as they are by their position guards.
  *
  * One worker writes every read-model document: FerretDB's updates are read-modify-write, so
  * two writers of one document could lose an update. Scaling out means partitioning the
@@ -77,23 +83,30 @@ export class ProjectionWorker {
   private drained: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** What the read models hold (written, checkpoint saved). */
   private checkpoint: GlobalPosition | undefined;
+  /** What is planned and published: the checkpoint once the staged documents are written. */
+  private planned: GlobalPosition | undefined;
+  private writer: Promise<void> | undefined;
   private lastEventAt: Date | undefined;
   private appliedEvents = 0;
   private batches = 0;
   private error: unknown;
   private readonly maxBatch: number;
   private readonly maxBuffered: number;
+  private readonly maxStaged: number;
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: ProjectionWorkerOptions) {
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxBuffered = options.maxBuffered ?? 5000;
+    this.maxStaged = options.maxStaged ?? 20_000;
     this.log = options.log ?? ((line) => console.log(`[projections] ${line}`));
   }
 
   async start(): Promise<void> {
     this.checkpoint = await this.options.checkpoints.load();
+    this.planned = this.checkpoint;
     this.log(`resuming after ${this.checkpoint ? formatPosition(this.checkpoint) : 'the start'}`);
     this.loop = this.run();
     await this.subscribe();
@@ -101,7 +114,8 @@ export class ProjectionWorker {
 
   private async subscribe(): Promise<void> {
     this.subscription = await this.options.store.subscribeToAll({
-      after: this.checkpoint ?? startOfAll,
+      // What is planned is staged in memory and will be written: the events after it are what is missing.
+      after: this.planned ?? startOfAll,
       filter: { streamPrefixes: [StreamPrefix.Conversation, StreamPrefix.User] },
       onEvent: (event) => this.enqueue(event),
       onError: (err) => void this.resubscribe(err),
@@ -109,12 +123,12 @@ export class ProjectionWorker {
   }
 
   /**
-   * The store connection broke: start again from the checkpoint. Events still buffered are
-   * dropped (they come again), and the batch in flight is filtered against the checkpoint.
+   * The store connection broke: start again after what is planned. Events still buffered are
+   * dropped (they come again), and the batch in flight is filtered against what is planned.
    */
   private async resubscribe(err: unknown): Promise<void> {
     this.error = err;
-    this.log(`subscription ended: ${describe(err)}; resubscribing from the checkpoint`);
+    this.log(`subscription ended: ${describe(err)}; resubscribing after what is planned`);
     this.buffer = [];
     this.drained?.();
     for (let delay = 200; !this.stopping; delay = Math.min(delay * 2, 5000)) {
@@ -134,6 +148,7 @@ export class ProjectionWorker {
     await this.subscription?.close();
     this.wake?.();
     await this.loop;
+    await this.writer;
   }
 
   status(): WorkerStatus {
@@ -144,6 +159,7 @@ export class ProjectionWorker {
       appliedEvents: this.appliedEvents,
       batches: this.batches,
       buffered: this.buffer.length,
+      staged: this.options.applier.stagedCount,
       error: this.error === undefined ? null : describe(this.error),
     };
   }
@@ -190,7 +206,8 @@ export class ProjectionWorker {
   }
 
   private async apply(events: readonly RecordedEvent[]): Promise<void> {
-    const untraced = this.checkpoint ? events.filter((e) => comparePositions(e.position, this.checkpoint as GlobalPosition) > 0) : events;
+    const planned = this.planned;
+    const untraced = planned ? events.filter((e) => comparePositions(e.position, planned) > 0) : events;
     if (untraced.length === 0) return;
     // A span per event, in the trace the event brought (the write side's), lasting until its
     // batch is written and published; the notifications it causes carry that span on.
@@ -207,16 +224,57 @@ export class ProjectionWorker {
   private async applyTraced(fresh: readonly RecordedEvent[]): Promise<void> {
     const last = fresh[fresh.length - 1];
     if (!last) return;
-    const plan = await this.options.applier.plan(fresh);
+    const { applier } = this.options;
+    const plan = await applier.plan(fresh);
     await this.options.publisher.publish(plan.notifications);
     await this.options.beforeWrite?.(plan.notifications.length);
-    await plan.write();
-    await this.options.beforeCheckpoint?.();
-    await this.options.checkpoints.save(last.position);
-    this.checkpoint = last.position;
+    applier.stage(plan);
+    this.planned = last.position;
     this.lastEventAt = last.createdAt;
     this.appliedEvents += fresh.length;
     this.batches += 1;
+    this.writeBehind();
+    // The writes fell far behind (the read store slow or away): planning waits for them, so
+    // that memory stays bounded and the subscription is made to wait in turn.
+    while (applier.stagedCount > this.maxStaged && this.writer) await this.writer;
+  }
+
+  private writeBehind(): void {
+    this.writer ??= this.writeStaged().finally(() => {
+      this.writer = undefined;
+      // Staged after the writer's last look: it must not wait for the next batch.
+      if (this.behind() && !this.stopping) this.writeBehind();
+    });
+  }
+
+  /** Planned and not yet written. */
+  private behind(): boolean {
+    return this.planned !== undefined && (this.checkpoint === undefined || comparePositions(this.planned, this.checkpoint) > 0);
+  }
+
+  /**
+   * Writes what is staged until nothing is, each write followed by its checkpoint. A failed
+   * write is retried (its documents stay staged, the next write takes them with whatever
+   * came meanwhile); while stopping it is given up, and the next start plans it again.
+   */
+  private async writeStaged(): Promise<void> {
+    for (let delay = 100; this.behind(); ) {
+      try {
+        const position = await this.options.applier.writeStaged();
+        if (position === undefined) return;
+        await this.options.beforeCheckpoint?.();
+        await this.options.checkpoints.save(position);
+        this.checkpoint = position;
+        this.error = undefined;
+        delay = 100;
+      } catch (err) {
+        this.error = err;
+        if (this.stopping) return this.log(`writing the read models failed while stopping; the next start plans it again: ${describe(err)}`);
+        this.log(`writing the read models failed, retrying in ${delay} ms: ${describe(err)}`);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
   }
 }
 

@@ -39,10 +39,12 @@ export class InMemoryReadModelStorage implements ReadModelStorage {
     this.crashAfter = undefined;
     for (const model of writeOrder) {
       const collection = this.collections[model] as Map<string, ReadModelDocTypes[typeof model]>;
-      for (const { doc, stored } of changes[model]) {
+      for (const { doc, stored, unsure } of changes[model]) {
         if (budget !== undefined && budget-- <= 0) throw new SimulatedCrash();
         const current = collection.get(doc._id);
-        if (stored === null) {
+        if (unsure) {
+          if (!current || current.position < doc.position) collection.set(doc._id, structuredClone(doc));
+        } else if (stored === null) {
           if (current && current.position < doc.position) throw new Error(`insert of ${model} ${doc._id} met an older document: another writer`);
           if (!current) collection.set(doc._id, structuredClone(doc));
         } else if (current && current.position < doc.position) {
