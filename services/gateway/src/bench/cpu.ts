@@ -129,8 +129,14 @@ export function localServerPids(dataDir: string): Record<string, number[]> {
   return groups;
 }
 
-export function formatCpu(share: CpuShare | undefined): string {
+/** Cores the system used: every watched process but the benchmark's own clients ("bench"). */
+export function systemCores(share: CpuShare): number {
+  return Object.entries(share.processes).reduce((sum, [name, cores]) => (name === 'bench' ? sum : sum + cores), 0);
+}
+
+/** `digits`: 3 for a system at rest, whose processes use thousandths of a core. */
+export function formatCpu(share: CpuShare | undefined, digits = 2): string {
   if (!share) return 'CPU: not measured (no /proc)';
-  const parts = Object.entries(share.processes).map(([name, cores]) => `${name} ${cores.toFixed(2)}`);
-  return `CPU: machine ${(share.machine * 100).toFixed(0)} % busy; cores used by ${parts.join(', ')}, anything else ${share.others.toFixed(2)}`;
+  const parts = Object.entries(share.processes).map(([name, cores]) => `${name} ${cores.toFixed(digits)}`);
+  return `CPU: machine ${(share.machine * 100).toFixed(0)} % busy; cores used by ${parts.join(', ')}, anything else ${share.others.toFixed(digits)}`;
 }

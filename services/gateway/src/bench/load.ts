@@ -1,5 +1,6 @@
 import type { AckResponse, SendMessageAck } from '@chat/contracts';
-import type { Pair } from './clients';
+import type { Route } from './clients';
+import type { ClientSocket } from '../testing/chat-system';
 import { now, sleep } from './stats';
 
 /** What became of one `send:message`; times in epoch milliseconds (see {@link now}). */
@@ -9,9 +10,11 @@ export interface SentMessage {
   /** The acknowledgement: the command's CommandAccepted came back to the gateway. */
   ackedAt?: number;
   messageId?: string;
-  /** `message:sent` at the sender: the read side has the message. */
+  /** `message:sent` at the sender: the append committed (the gateway sends it just before the acknowledgement). */
   confirmedAt?: number;
-  /** `new:message` at the recipient. */
+  /** `new:message` at each recipient, as they came (one for a direct conversation). */
+  readonly deliveries: number[];
+  /** `new:message` at the last of its recipients: delivered to every one. */
   deliveredAt?: number;
   /** A refused send (the acknowledgement's message): never expected in a healthy run. */
   failure?: string;
@@ -21,23 +24,25 @@ export interface SentMessage {
 export const LOSS_TIMEOUT_MS = 10_000;
 
 /**
- * Sends through the pairs and notes when each answer, confirmation and delivery arrives.
+ * Sends through the routes and notes when each answer, confirmation and delivery arrives.
  * A message is found again by its text, which carries the run's tag and a sequence number:
  * unique, and readable from every hop (the command on Kafka and the recipient's event).
  */
 export class MessageTracker {
   private readonly sent: SentMessage[] = [];
   private readonly byMessageId = new Map<string, SentMessage>();
-  /** `message:sent` that overtook its acknowledgement (possible: they travel separate topics). */
+  /** `message:sent` heard before its acknowledgement (the usual order: the gateway emits it first). */
   private readonly confirmedBeforeAck = new Map<string, number>();
   private readonly textPattern: RegExp;
 
   constructor(
     private readonly tag: string,
-    private readonly pairs: readonly Pair[],
+    private readonly routes: readonly Route[],
   ) {
     this.textPattern = new RegExp(`^${tag} #(\\d+)$`);
-    for (const pair of pairs) this.listen(pair);
+    // Once per socket: in a group every member is a sender and a recipient of the others.
+    for (const socket of new Set(routes.flatMap((route) => route.recipients))) this.listenAsRecipient(socket);
+    for (const socket of new Set(routes.map((route) => route.sender))) this.listenAsSender(socket);
   }
 
   /** The sequence number in a message text of this run, if it is one. */
@@ -55,26 +60,38 @@ export class MessageTracker {
     return this.sent.slice(from);
   }
 
-  /** Emits the next message from the next pair in turn, so the load spreads evenly. */
+  /** Emits the next message through the next route in turn, so the load spreads evenly. */
   send(): SentMessage {
     const seq = this.sent.length;
-    const pair = this.pairs[seq % this.pairs.length] as Pair;
-    const record: SentMessage = { seq, emittedAt: now() };
+    const route = this.routeOf(seq);
+    const record: SentMessage = { seq, emittedAt: now(), deliveries: [] };
     this.sent.push(record);
-    pair.sender.emit('send:message', { conversationId: pair.conversationId, text: `${this.tag} #${seq}`, messageType: 'text' }, (answer) =>
+    route.sender.emit('send:message', { conversationId: route.conversationId, text: `${this.tag} #${seq}`, messageType: 'text' }, (answer) =>
       this.acknowledged(record, answer),
     );
     return record;
   }
 
-  private listen(pair: Pair): void {
-    pair.recipient.on('new:message', ({ message }) => {
+  private routeOf(seq: number): Route {
+    return this.routes[seq % this.routes.length] as Route;
+  }
+
+  private listenAsRecipient(socket: ClientSocket): void {
+    socket.on('new:message', ({ message }) => {
       const at = now();
       const seq = this.seqOf(message.text);
       const record = seq === undefined ? undefined : this.sent[seq];
-      if (record && record.deliveredAt === undefined) record.deliveredAt = at;
+      if (!record) return;
+      // The room holds the sender too; and a copy beyond one per recipient is a duplicate.
+      const { sender, recipients } = this.routeOf(record.seq);
+      if (socket === sender || record.deliveries.length === recipients.length) return;
+      record.deliveries.push(at);
+      if (record.deliveries.length === recipients.length) record.deliveredAt = at;
     });
-    pair.sender.on('message:sent', ({ messageId }) => {
+  }
+
+  private listenAsSender(socket: ClientSocket): void {
+    socket.on('message:sent', ({ messageId }) => {
       const at = now();
       const record = this.byMessageId.get(messageId);
       if (record) record.confirmedAt ??= at;

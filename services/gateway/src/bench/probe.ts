@@ -17,23 +17,28 @@ interface Start {
 }
 
 export class PhaseProbe {
+  /** `projectionsHealthUrl`: none for a reference, which has no read side. */
   constructor(
     private readonly cpu: CpuMeter,
-    private readonly projectionsHealthUrl: string,
+    private readonly projectionsHealthUrl: string | undefined,
   ) {}
 
   async begin(): Promise<Start> {
-    return { projections: await projectionCounters(this.projectionsHealthUrl), cpu: this.cpu.snapshot() };
+    return { projections: await this.projections(), cpu: this.cpu.snapshot() };
   }
 
   async end(start: Start): Promise<Observations> {
     const cpu = this.cpu.since(start.cpu);
-    const after = await projectionCounters(this.projectionsHealthUrl);
+    const after = await this.projections();
     const projections =
       start.projections && after
         ? { events: after.appliedEvents - start.projections.appliedEvents, batches: after.batches - start.projections.batches }
         : undefined;
     return { cpu, projections };
+  }
+
+  private async projections(): Promise<ProjectionCounters | undefined> {
+    return this.projectionsHealthUrl === undefined ? undefined : projectionCounters(this.projectionsHealthUrl);
   }
 }
 

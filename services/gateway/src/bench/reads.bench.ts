@@ -1,16 +1,15 @@
 import type { ServerToClientEvents } from '@chat/contracts';
 import { AccessTokens, DEV_JWT_SECRET, PostgresEventStore, recordBenchmarkSection } from '@chat/runtime';
-import type { ServiceProcess } from '@chat/runtime/testing';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
 import { Cleanup } from './cleanup';
-import { CpuMeter, type CpuShare, localServerPids } from './cpu';
+import { CpuMeter, localServerPids, systemCores } from './cpu';
 import { machine } from './report';
 import { ReadsWorld } from './reads-world';
 import { ms, sleep, type Summary, summarize } from './stats';
-import { projectionsCaughtUp, serviceEnv, startBenchInfrastructure, startServices } from './system';
+import { projectionsCaughtUp, serviceEnv, servicePids, startBenchInfrastructure, startServices } from './system';
 
 /**
  * What reads cost as the store grows: one world (reads-world.ts) measured at 1,000, 100,000
@@ -114,7 +113,7 @@ async function main(): Promise<void> {
         const meter = new CpuMeter(() => ({
           // The clients: their CPU is reported, never charged to the system.
           bench: [process.pid],
-          ...Object.fromEntries([...system.services].map(([name, service]) => [name, pidOf(service)])),
+          ...servicePids(system.services),
           ...(infrastructure.localDataDir === undefined ? {} : localServerPids(infrastructure.localDataDir)),
         }));
         // At rest first: what every process uses with nothing to do is not charged to requests.
@@ -146,15 +145,6 @@ async function main(): Promise<void> {
   } finally {
     await cleanup.run();
   }
-}
-
-/** Cores the system used (every watched process but the benchmark's own clients). */
-function systemCores(share: CpuShare): number {
-  return Object.entries(share.processes).reduce((sum, [name, cores]) => (name === 'bench' ? sum : sum + cores), 0);
-}
-
-function pidOf(service: ServiceProcess): number[] {
-  return service.pid === undefined ? [] : [service.pid];
 }
 
 /** Rebuilds the read models of the run's database from the event store with the replay command, and switches to them. */

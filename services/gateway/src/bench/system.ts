@@ -18,18 +18,20 @@ export interface ChatUnderTest {
 const dependencies: readonly Dependency[] = ['kafka', 'postgres', 'mongodb', 'redis'];
 
 /**
- * Brings up the servers (bench profile: own ports, fresh data, durable settings) and the
- * services as `npm start` runs them, each its own process from dist/ (npm run bench:gateway
- * builds first), with a read-model database, consumer groups and Redis keys of this run's own.
+ * Brings up the services on the servers (see {@link startBenchInfrastructure}) as `npm start`
+ * runs them, each its own process from dist/ (npm run bench:gateway builds first), with a
+ * read-model database, consumer groups and Redis keys of this run's own.
  */
-export async function startChat(cleanup: Cleanup, log: (line: string) => void): Promise<ChatUnderTest> {
-  const infrastructure = await startBenchInfrastructure(cleanup, log);
+export async function startChat(infrastructure: RunningInfrastructure, cleanup: Cleanup, log: (line: string) => void): Promise<ChatUnderTest> {
   const env = await serviceEnv(infrastructure, cleanup);
   const { services, gatewayUrl } = await startServices(env, cleanup, log);
   return { infrastructure, gatewayUrl, projectionsHealthUrl: env.PROJECTIONS_HEALTH_URL as string, services };
 }
 
-/** The servers for a benchmark that starts the services itself: bench profile, every dependency. */
+/**
+ * The servers for a benchmark that starts the services itself: bench profile (own ports,
+ * fresh data, durable settings), every dependency.
+ */
 export async function startBenchInfrastructure(cleanup: Cleanup, log: (line: string) => void): Promise<RunningInfrastructure> {
   const infrastructure = await resolveInfrastructure({ profile: 'bench', dependencies, log: (line) => log(`[infra] ${line}`) });
   cleanup.add('the servers', () => infrastructure.stop());
@@ -81,6 +83,11 @@ export async function serviceEnv(infrastructure: RunningInfrastructure, cleanup:
   };
   cleanup.add('the uploaded files', async () => rmSync(env.MEDIA_DIR as string, { recursive: true, force: true }));
   return env;
+}
+
+/** Each service's process by its name, for the CPU meter: every service started is metered. */
+export function servicePids(services: ReadonlyMap<ServiceName, ServiceProcess>): Record<string, number[]> {
+  return Object.fromEntries([...services].map(([name, service]) => [name, service.pid === undefined ? [] : [service.pid]]));
 }
 
 /** SIGTERM lets a service finish its batch; one that hangs is killed. */
