@@ -8,6 +8,7 @@ import {
   type Subscription,
 } from '@chat/runtime';
 import { type Kafka, type Message, type PartitionMetadata, Partitioners, type Producer } from 'kafkajs';
+import { projectedStreamPrefixes } from '../read-models/projected-events';
 import { alreadyPublished, type PublishedEdge, readPublishedEdge } from './published-edge';
 
 export interface EventExportOptions {
@@ -154,6 +155,9 @@ export class EventExport {
     this.log(`exporting events to ${this.topic} after ${this.sentUpTo ? formatPosition(this.sentUpTo) : 'the start'}`);
     const subscription = await this.options.store.subscribeToAll({
       ...(this.sentUpTo ? { after: this.sentUpTo } : {}),
+      // The domain's streams only: messaging's snapshots of long streams are its own cache,
+      // rebuilt from these events, and no event analysts could read.
+      filter: { streamPrefixes: projectedStreamPrefixes },
       onEvent: (event) => this.accept(event, run),
       onError: (error) => this.fail(error, run),
     });

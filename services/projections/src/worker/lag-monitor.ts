@@ -1,4 +1,4 @@
-import { StreamPrefix } from '@chat/contracts';
+import { projectedStreamPrefixes } from '../read-models/projected-events';
 import { type EventStore, type GlobalPosition, comparePositions, formatPosition } from '@chat/runtime';
 
 export interface Lag {
@@ -51,7 +51,7 @@ export class LagMonitor {
       const behind = await this.store.readAll({
         ...(checkpoint ? { after: checkpoint } : {}),
         maxCount: this.cap,
-        filter: { streamPrefixes: [StreamPrefix.Conversation, StreamPrefix.User] },
+        filter: { streamPrefixes: projectedStreamPrefixes },
       });
       events = behind.length;
     }

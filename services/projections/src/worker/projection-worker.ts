@@ -1,4 +1,3 @@
-import { StreamPrefix } from '@chat/contracts';
 import {
   type EventStore,
   type GlobalPosition,
@@ -10,6 +9,7 @@ import {
   startOfAll,
   startSpan,
 } from '@chat/runtime';
+import { projectedStreamPrefixes } from '../read-models/projected-events';
 import type { NotificationPublisher } from './notification-publisher';
 import type { ReadModelApplier } from './read-model-applier';
 
@@ -116,7 +116,7 @@ export class ProjectionWorker {
     this.subscription = await this.options.store.subscribeToAll({
       // What is planned is staged in memory and will be written: the events after it are what is missing.
       after: this.planned ?? startOfAll,
-      filter: { streamPrefixes: [StreamPrefix.Conversation, StreamPrefix.User] },
+      filter: { streamPrefixes: projectedStreamPrefixes },
       onEvent: (event) => this.enqueue(event),
       onError: (err) => void this.resubscribe(err),
     });
