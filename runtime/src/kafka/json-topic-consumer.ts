@@ -3,7 +3,16 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { latencyConsumerConfig, topicPartitions } from './kafka';
 import { TimedOffsetCommits } from './timed-offset-commits';
 
-export interface JsonTopicConsumerOptions<T> {
+/**
+ * One record at a time, in order within a partition; or a partition's fetched records at
+ * once, for a consumer whose work merges (several records, one write) and does not depend on
+ * their order. Either way a batch's offsets are committed only once it is handled.
+ */
+export type RecordHandling<T> =
+  | { readonly handle: (value: T) => void | Promise<void>; readonly handleBatch?: never }
+  | { readonly handleBatch: (values: readonly T[]) => Promise<void>; readonly handle?: never };
+
+interface ConsumerSettings<T> {
   readonly groupId: string;
   readonly topic: TopicName;
   /** Where a new group starts: the live edge unless told otherwise. */
@@ -12,9 +21,10 @@ export interface JsonTopicConsumerOptions<T> {
   readonly parse: (raw: unknown) => ParseResult<T>;
   /** Records whose key is not this are skipped unread (a topic keyed by its addressee). */
   readonly onlyKey?: string;
-  readonly handle: (value: T) => void | Promise<void>;
   readonly log?: (line: string) => void;
 }
+
+export type JsonTopicConsumerOptions<T> = ConsumerSettings<T> & RecordHandling<T>;
 
 /**
  * A consumer of one topic of JSON records checked against a contracts schema: records that
@@ -60,9 +70,25 @@ export class JsonTopicConsumer<T> {
       eachBatchAutoResolve: false,
       eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
         this.commits.track(async () => {
+          const { handleBatch } = this.options;
+          if (handleBatch) {
+            const last = batch.messages[batch.messages.length - 1];
+            if (!last || !isRunning() || isStale() || !this.commits.accepting) return;
+            const values: T[] = [];
+            for (const message of batch.messages) {
+              const value = this.parseRecord(batch.partition, message.offset, message.key, message.value);
+              if (value !== undefined) values.push(value.data);
+            }
+            if (values.length > 0) await handleBatch(values);
+            resolveOffset(last.offset);
+            this.commits.handled(topic, batch.partition, last.offset);
+            await heartbeat();
+            return;
+          }
           for (const message of batch.messages) {
             if (!isRunning() || isStale() || !this.commits.accepting) return;
-            await this.handleRecord(batch.partition, message.offset, message.key, message.value);
+            const value = this.parseRecord(batch.partition, message.offset, message.key, message.value);
+            if (value !== undefined) await this.options.handle?.(value.data);
             resolveOffset(message.offset);
             this.commits.handled(topic, batch.partition, message.offset);
             await heartbeat();
@@ -71,23 +97,24 @@ export class JsonTopicConsumer<T> {
     });
   }
 
-  private async handleRecord(partition: number, offset: string, key: Buffer | null, value: Buffer | null): Promise<void> {
-    const { topic, parse, onlyKey, handle } = this.options;
+  /** The record's value, or undefined for one to skip (not ours, unreadable, invalid: logged). */
+  private parseRecord(partition: number, offset: string, key: Buffer | null, value: Buffer | null): { data: T } | undefined {
+    const { topic, parse, onlyKey } = this.options;
     const log = this.options.log ?? (() => undefined);
-    if (!value || (onlyKey !== undefined && key?.toString() !== onlyKey)) return;
+    if (!value || (onlyKey !== undefined && key?.toString() !== onlyKey)) return undefined;
     let raw: unknown;
     try {
       raw = JSON.parse(value.toString());
     } catch {
       log(`unreadable record on ${topic} at ${partition}/${offset}`);
-      return;
+      return undefined;
     }
     const parsed = parse(raw);
     if (!parsed.success) {
       log(`invalid record on ${topic} at ${partition}/${offset}: ${parsed.message}`);
-      return;
+      return undefined;
     }
-    await handle(parsed.data);
+    return { data: parsed.data };
   }
 
   async stop(): Promise<void> {

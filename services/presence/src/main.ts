@@ -18,6 +18,7 @@ import {
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { SweepSchedule } from './sweep-schedule';
 import { PresenceService } from './presence.service';
 import { PresenceStore } from './presence-store';
 
@@ -62,25 +63,21 @@ async function main(): Promise<void> {
     groupId: `${groupId}-deliveries`,
     topic: Topic.Notifications,
     parse: parseNotification,
-    handle: async (notification) => {
-      if (notification.event !== ServerEvent.NewMessage) return;
-      const { message } = notification.payload;
-      await service.messageSent(message.conversationId, message._id, message.senderId._id, notification.audience);
-    },
+    handleBatch: (notifications) =>
+      service.messagesSent(
+        notifications.flatMap((notification) => {
+          if (notification.event !== ServerEvent.NewMessage) return [];
+          const { message } = notification.payload;
+          return [{ conversationId: message.conversationId, messageId: message._id, senderId: message.senderId._id, members: notification.audience }];
+        }),
+      ),
     log,
   });
   await Promise.all([reports.start(), messages.start()]);
 
-  const sweepEveryMs = intFromEnv(process.env, 'PRESENCE_SWEEP_MS', 500, 1);
-  let sweeping = false;
-  const sweeper = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    service
-      .sweep()
-      .catch((err: unknown) => log(`sweep failed: ${err instanceof Error ? err.message : String(err)}`))
-      .finally(() => (sweeping = false));
-  }, sweepEveryMs);
+  const sweeps = new SweepSchedule(() => service.sweep(), intFromEnv(process.env, 'PRESENCE_SWEEP_MS', 2_000, 1), log);
+  service.onOfflineDue((at) => sweeps.wakeAt(at));
+  sweeps.start();
 
   const port = intFromEnv(process.env, 'PRESENCE_PORT', 3103);
   const host = process.env.HEALTH_HOST?.trim() || '127.0.0.1';
@@ -97,7 +94,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`stopping (${signal})`);
-    clearInterval(sweeper);
+    sweeps.stop();
     health.close();
     await Promise.allSettled([reports.stop(), messages.stop()]);
     // Announcements and deliveries under way go out first, if they can within a few seconds.

@@ -80,8 +80,8 @@ export class PresenceStore {
     );
   }
 
-  /** Forgets a socket; returns how many the user has left (0: offline once `graceMs` passes without a new one). */
-  async disconnect(userId: string, gatewayId: string, socketId: string, graceMs: number): Promise<number> {
+  /** Forgets a socket; returns how many the user has left (0: offline at `dueAt`, epoch ms, unless a new one comes). */
+  async disconnect(userId: string, gatewayId: string, socketId: string, dueAt: number): Promise<number> {
     const run = (this.redis as unknown as Commands).presenceDisconnect;
     return run.call(
       this.redis,
@@ -91,7 +91,7 @@ export class PresenceStore {
       userId,
       gatewayId,
       socketId,
-      String(Date.now() + graceMs),
+      String(dueAt),
     );
   }
 
@@ -106,6 +106,12 @@ export class PresenceStore {
   /** Users whose grace period has run out. */
   async dueOffline(now = Date.now()): Promise<string[]> {
     return this.redis.zrangebyscore(this.key('offline-due'), 0, now, 'LIMIT', 0, 500);
+  }
+
+  /** When the earliest grace period still running ends (epoch ms), if any does. */
+  async nextOfflineDue(): Promise<number | undefined> {
+    const [, score] = await this.redis.zrange(this.key('offline-due'), 0, 0, 'WITHSCORES');
+    return score === undefined ? undefined : Number(score);
   }
 
   /** Takes the user offline if they still have no socket; returns the transition number, or 0. */

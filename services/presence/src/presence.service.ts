@@ -14,6 +14,15 @@ import { type BatchingProducer, commandMessage } from '@chat/runtime';
 import { randomUUID } from 'node:crypto';
 import type { PresenceStore } from './presence-store';
 
+/** A message a new:message notification announced, as presence needs it. */
+export interface SentMessage {
+  readonly conversationId: string;
+  readonly messageId: string;
+  readonly senderId: string;
+  /** The room's members, when the notification carried them. */
+  readonly members?: readonly string[];
+}
+
 export interface PresenceOptions {
   readonly store: PresenceStore;
   readonly queries: ReadModelQueries;
@@ -43,6 +52,7 @@ export class PresenceService {
   private readonly participants: ParticipantLists;
 
   private readonly followUps: FollowUps;
+  private offlineDue: (at: number) => void = () => undefined;
 
   constructor(private readonly options: PresenceOptions) {
     this.participants = new ParticipantLists(options.queries, 1_000);
@@ -50,6 +60,11 @@ export class PresenceService {
     // time: 64 side by side keep up with a connect storm (npm run bench:reads), while the read
     // store sees at most 64 small lookups at once.
     this.followUps = new FollowUps(64, (err) => options.log(`follow-up failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  /** Called with the time a grace period runs out, for the sweep to run then. */
+  onOfflineDue(listener: (at: number) => void): void {
+    this.offlineDue = listener;
   }
 
   /** Waits for the announcements and deliveries under way (a clean stop). */
@@ -74,39 +89,69 @@ export class PresenceService {
         }
         return;
       }
-      case 'SocketDisconnected':
-        await store.disconnect(report.userId, report.gatewayId, report.socketId, graceMs);
+      case 'SocketDisconnected': {
+        const dueAt = Date.now() + graceMs;
+        const left = await store.disconnect(report.userId, report.gatewayId, report.socketId, dueAt);
+        if (left === 0) this.offlineDue(dueAt);
         return;
+      }
     }
   }
 
   /**
-   * A new message: delivered at once if a recipient is online. The members come with the
+   * New messages: each delivered at once if a recipient is online. The members come with the
    * notification (as of the message); the read store is asked only for a room too large to
-   * carry them.
+   * carry them. Messages of one conversation delivered to the same recipient share one
+   * command (and one event): under load a fetch brings several, and each would otherwise run
+   * the whole command pipeline again. Recipients are taken in the room's order, so the
+   * messages of a conversation go to the same one.
    */
-  async messageSent(conversationId: string, messageId: string, senderId: string, members?: readonly string[]): Promise<void> {
-    const participants = members ?? (await this.participants.of(conversationId)) ?? [];
-    const recipients = participants.filter((userId) => userId !== senderId);
-    const online = await this.options.store.hasSockets(recipients);
-    const recipientId = recipients.find((_, index) => online[index]);
-    if (recipientId === undefined) return;
-    await this.send([this.delivered(conversationId, [messageId], recipientId)]);
+  async messagesSent(sent: readonly SentMessage[]): Promise<void> {
+    const rooms = new Map<string, readonly string[]>();
+    await Promise.all(
+      [...new Set(sent.filter((message) => !message.members).map((message) => message.conversationId))].map(async (conversationId) => {
+        rooms.set(conversationId, (await this.participants.of(conversationId)) ?? []);
+      }),
+    );
+    const recipientsOf = sent.map(({ conversationId, senderId, members }) =>
+      (members ?? rooms.get(conversationId) ?? []).filter((userId) => userId !== senderId),
+    );
+    const users = [...new Set(recipientsOf.flat())];
+    const onlineFlags = await this.options.store.hasSockets(users);
+    const online = new Set(users.filter((_, index) => onlineFlags[index]));
+    const receipts = new Map<string, { conversationId: string; recipientId: string; messageIds: string[] }>();
+    sent.forEach(({ conversationId, messageId }, index) => {
+      const recipientId = recipientsOf[index]?.find((userId) => online.has(userId));
+      if (recipientId === undefined) return;
+      const key = `${conversationId}|${recipientId}`;
+      const receipt = receipts.get(key) ?? { conversationId, recipientId, messageIds: [] };
+      receipt.messageIds.push(messageId);
+      receipts.set(key, receipt);
+    });
+    const commands: Command[] = [];
+    for (const { conversationId, recipientId, messageIds } of receipts.values()) {
+      for (let i = 0; i < messageIds.length; i += WIRE_ID_LIST_MAX) {
+        commands.push(this.delivered(conversationId, messageIds.slice(i, i + WIRE_ID_LIST_MAX), recipientId));
+      }
+    }
+    if (commands.length > 0) await this.send(commands);
   }
+
 
   /**
    * Periodic work any instance may do: users whose grace period ran out go offline, and the
    * sockets of gateways whose heartbeats stopped are disconnected (so a dead gateway's users
    * go offline by themselves, and a restarted one, with a new id, leaves no ghosts).
    */
-  async sweep(): Promise<void> {
+  /** Resolves to the time the earliest grace period still running ends, if any. */
+  async sweep(): Promise<number | undefined> {
     const { store, graceMs } = this.options;
     // Just started (or back after an outage), presence has not yet read the heartbeats the
     // gateways sent meanwhile: a gateway counts as dead only after one full TTL of listening.
     const gatewaysKnown = Date.now() - this.startedAt >= this.options.defaultGatewayTtlMs;
     for (const gateway of gatewaysKnown ? await store.deadGateways() : []) {
       this.options.log(`gateway ${gateway.gatewayId} stopped sending heartbeats; disconnecting its ${gateway.sockets.length} socket(s)`);
-      for (const { userId, socketId } of gateway.sockets) await store.disconnect(userId, gateway.gatewayId, socketId, graceMs);
+      for (const { userId, socketId } of gateway.sockets) await store.disconnect(userId, gateway.gatewayId, socketId, Date.now() + graceMs);
       await store.forgetGateway(gateway.gatewayId, gateway.sockets);
     }
     for (const userId of await store.dueOffline()) {
@@ -115,6 +160,7 @@ export class PresenceService {
         this.followUps.add(userId, () => this.persist(`announcing ${userId} offline`, () => this.announce(userId, ServerEvent.UserOffline, transition)));
       }
     }
+    return store.nextOfflineDue();
   }
 
   /** Retries `work` with backoff for up to a minute, then logs what was given up. */
