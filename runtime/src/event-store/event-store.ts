@@ -64,6 +64,16 @@ export interface RecordedEvent<Data = unknown> {
   readonly createdAt: Date;
 }
 
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend {
+  readonly streamName: string;
+  readonly events: readonly EventToAppend[];
+  readonly expectedRevision: ExpectedRevision;
+}
+
+/** What became of one stream's part: its result, or the error appendToStream would have thrown. */
+export type StreamAppendOutcome = { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; readonly error: unknown };
+
 export interface AppendResult {
   /** The stream's revision after the append: pass it as the next expected revision. */
   readonly nextExpectedRevision: bigint;

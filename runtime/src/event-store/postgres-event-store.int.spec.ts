@@ -74,6 +74,69 @@ describe('PostgreSQL event store specifics', () => {
     expect(await store.readStream(stream)).toHaveLength(1);
   });
 
+  it('appends to several streams in one transaction, each append checked and answered on its own', async () => {
+    const [fresh, existing, conflicting] = [`${prefix()}fresh`, `${prefix()}existing`, `${prefix()}conflicting`];
+    await store.appendToStream(existing, [event('A')], { expectedRevision: 'no_stream' });
+    await store.appendToStream(conflicting, [event('A'), event('B')], { expectedRevision: 'no_stream' });
+    const batch = [
+      { streamName: fresh, events: [event('A'), event('B')], expectedRevision: 'no_stream' as const },
+      { streamName: existing, events: [event('B')], expectedRevision: 0n },
+      { streamName: conflicting, events: [event('C')], expectedRevision: 0n },
+      { streamName: `${prefix()}invalid`, events: [], expectedRevision: 'any' as const },
+    ];
+    const outcomes = await store.appendToStreams(batch);
+    expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, true, false, false]);
+    const [first, second] = outcomes.map((outcome) => (outcome.ok ? outcome.result : undefined));
+    expect(first).toMatchObject({ nextExpectedRevision: 1n, alreadyAppended: false });
+    expect(second).toMatchObject({ nextExpectedRevision: 1n, alreadyAppended: false });
+    // One transaction: both appends carry its id.
+    expect(first?.position.commit).toBe(second?.position.commit);
+    expect(outcomes[2]).toMatchObject({ ok: false, error: { name: 'WrongExpectedRevisionError' } });
+    expect(outcomes[3]).toMatchObject({ ok: false, error: { message: expect.stringContaining('no events') } });
+    expect(await store.readStream(conflicting)).toHaveLength(2);
+
+    // The same batch again (a redelivery): the appends that happened are recognised, not repeated.
+    const again = await store.appendToStreams(batch.slice(0, 2));
+    expect(again.map((outcome) => outcome.ok && outcome.result.alreadyAppended)).toEqual([true, true]);
+    expect(await store.readStream(fresh)).toHaveLength(2);
+    expect(await store.readStream(existing)).toHaveLength(2);
+  });
+
+  it('a multi-stream append that PostgreSQL refuses whole falls back to each append alone', async () => {
+    const reused = event('A');
+    await store.appendToStream(`${prefix()}owner`, [reused], { expectedRevision: 'no_stream' });
+    const [good, bad] = [`${prefix()}good`, `${prefix()}bad`];
+    // The reused id reaches the insert (no revision check fails first), so the statement raises.
+    const outcomes = await store.appendToStreams([
+      { streamName: good, events: [event('A')], expectedRevision: 'no_stream' },
+      { streamName: bad, events: [event('B'), reused], expectedRevision: 'no_stream' },
+    ]);
+    expect(outcomes[0]).toMatchObject({ ok: true });
+    expect(outcomes[1]).toMatchObject({ ok: false });
+    expect(outcomes[1]?.ok === false && outcomes[1].error).toBeInstanceOf(DuplicateEventIdError);
+    expect(await store.readStream(good)).toHaveLength(1);
+    expect(await store.readStream(bad)).toHaveLength(0);
+  });
+
+  it('gathers appends made while others are under way into shared transactions', async () => {
+    const gathering = new PostgresEventStore(url(), { appendsInFlight: 1 });
+    stores.push(gathering);
+    const base = prefix();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => gathering.appendToStream(`${base}${i}`, [event('A', { i })], { expectedRevision: 'no_stream' })),
+    );
+    const transactions = new Set(results.map((result) => result.position.commit));
+    expect(transactions.size).toBeLessThan(results.length);
+    for (let i = 0; i < 40; i++) expect(await gathering.readStream(`${base}${i}`)).toHaveLength(1);
+    // A conflict in a shared transaction fails its own append only.
+    const [conflict, fine] = await Promise.allSettled([
+      gathering.appendToStream(`${base}0`, [event('B')], { expectedRevision: 'no_stream' }),
+      gathering.appendToStream(`${base}1`, [event('B')], { expectedRevision: 0n }),
+    ]);
+    expect(conflict).toMatchObject({ status: 'rejected', reason: { name: 'WrongExpectedRevisionError' } });
+    expect(fine).toMatchObject({ status: 'fulfilled' });
+  });
+
   it('refuses to change or delete recorded events', async () => {
     const stream = `${prefix()}s`;
     await store.appendToStream(stream, [event('A')], { expectedRevision: 'no_stream' });

@@ -13,10 +13,13 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   startOfAll,
+  type StreamAppend,
+  type StreamAppendOutcome,
   type SubscribeToAllOptions,
   type Subscription,
   WrongExpectedRevisionError,
 } from './event-store';
+import { AppendQueue } from './append-queue';
 import { PostgresSubscription } from './postgres-subscription';
 
 /*
@@ -97,6 +100,11 @@ export interface PostgresEventStoreOptions {
    * BEGIN + call + COMMIT instead of a single statement.
    */
   readonly beforeCommit?: (client: PoolClient) => Promise<void>;
+  /**
+   * Transactions appending at once; appends made while that many are under way wait and go
+   * together in the next (one commit, one WAL flush for all). Default 2.
+   */
+  readonly appendsInFlight?: number;
 }
 
 interface EventRow {
@@ -135,6 +143,7 @@ export class PostgresEventStore implements EventStore, AllReader {
   private readonly sql: ReturnType<typeof statements>;
   private readonly beforeCommit: PostgresEventStoreOptions['beforeCommit'];
   private readonly subscriptions = new Set<PostgresSubscription>();
+  private readonly appends: AppendQueue;
   private closed = false;
 
   /**
@@ -147,6 +156,7 @@ export class PostgresEventStore implements EventStore, AllReader {
     this.channel = `${this.schema}_appended`;
     this.sql = statements(this.schema);
     this.beforeCommit = options.beforeCommit;
+    this.appends = new AppendQueue((appends) => this.appendToStreams(appends), options.appendsInFlight ?? 2);
     if (connection instanceof Pool) {
       this.pool = connection;
       this.ownsPool = false;
@@ -184,33 +194,81 @@ export class PostgresEventStore implements EventStore, AllReader {
   ): Promise<AppendResult> {
     const expected = options.expectedRevision;
     validateAppend(streamName, events, expected);
-    const values = [
-      streamName,
-      encodeExpected(expected).toString(),
-      events.map((event) => event.id),
-      events.map((event) => event.type),
-      JSON.stringify(events.map((event) => event.data ?? null)),
-      JSON.stringify(events.map((event) => event.metadata)),
-    ];
-    let row: AppendRow;
+    if (this.beforeCommit) {
+      const values = [streamName, encodeExpected(expected).toString(), ...eventColumnsOf([events])];
+      let row: AppendRow;
+      try {
+        row = await this.appendInTransaction(values, this.beforeCommit);
+      } catch (error) {
+        throw await this.translateAppendError(error, streamName, expected, events);
+      }
+      return appendResultOf(row, streamName, expected);
+    }
+    return this.appends.append({ streamName, events, expectedRevision: expected });
+  }
+
+  /**
+   * Appends to several streams in one transaction, each append checked and answered on its
+   * own (a wrong revision in one stream fails that one only). Appends made while others are
+   * under way are gathered this way by appendToStream.
+   */
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
+    const outcomes: StreamAppendOutcome[] = appends.map(() => ({ ok: false, error: new Error('not attempted') }));
+    const valid: number[] = [];
+    appends.forEach(({ streamName, events, expectedRevision }, index) => {
+      try {
+        validateAppend(streamName, events, expectedRevision);
+        valid.push(index);
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    });
+    const settle = async (index: number, work: () => Promise<AppendResult>): Promise<void> => {
+      try {
+        outcomes[index] = { ok: true, result: await work() };
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    };
+    const one = (index: number) => async (): Promise<AppendResult> => {
+      const { streamName, events, expectedRevision } = required(appends[index]);
+      const values = [streamName, encodeExpected(expectedRevision).toString(), ...eventColumnsOf([events])];
+      try {
+        return appendResultOf(await this.appendOnce(values), streamName, expectedRevision);
+      } catch (error) {
+        throw await this.translateAppendError(error, streamName, expectedRevision, events);
+      }
+    };
+    if (valid.length <= 1) {
+      await Promise.all(valid.map((index) => settle(index, one(index))));
+      return outcomes;
+    }
+    const batch = valid.map((index) => required(appends[index]));
+    let rows: (AppendRow & { out_index: number })[];
     try {
-      row = this.beforeCommit ? await this.appendInTransaction(values, this.beforeCommit) : await this.appendOnce(values);
-    } catch (error) {
-      throw await this.translateAppendError(error, streamName, expected, events);
+      const result = await this.pool.query<AppendRow & { out_index: number }>({
+        name: `${this.schema}.append_many`,
+        text: this.sql.appendMany,
+        values: [
+          batch.map((append) => append.streamName),
+          batch.map((append) => encodeExpected(append.expectedRevision).toString()),
+          batch.map((append) => append.events.length),
+          ...eventColumnsOf(batch.map((append) => append.events)),
+        ],
+      });
+      rows = result.rows;
+    } catch {
+      // Raised, not answered (an id reused in another stream, a lost connection): the whole
+      // transaction is gone, so each append is tried again alone for its own outcome.
+      await Promise.all(valid.map((index) => settle(index, one(index))));
+      return outcomes;
     }
-    switch (row.out_outcome) {
-      case 'appended':
-      case 'already_appended':
-        return {
-          nextExpectedRevision: BigInt(required(row.out_revision)),
-          position: { commit: BigInt(required(row.out_transaction_id)), prepare: BigInt(required(row.out_global_position)) },
-          alreadyAppended: row.out_outcome === 'already_appended',
-        };
-      case 'duplicate':
-        throw new DuplicateEventIdError(streamName, required(row.out_event_id));
-      case 'wrong_revision':
-        throw new WrongExpectedRevisionError(streamName, expected, row.out_revision === null ? 'no_stream' : BigInt(row.out_revision));
+    for (const row of rows) {
+      const index = required(valid[row.out_index]);
+      const { streamName, expectedRevision } = required(appends[index]);
+      await settle(index, async () => appendResultOf(row, streamName, expectedRevision));
     }
+    return outcomes;
   }
 
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -346,6 +404,36 @@ export class PostgresEventStore implements EventStore, AllReader {
       return new WrongExpectedRevisionError(streamName, expected, actual ?? 'no_stream');
     }
     return error;
+  }
+}
+
+/** ids and types flattened, data and metadata as JSON: of one stream's events, or of several streams' (an array each). */
+function eventColumnsOf(streams: readonly (readonly EventToAppend[])[]): [string[], string[], string, string] {
+  const all = streams.flat();
+  const single = streams.length === 1;
+  const data = streams.map((events) => events.map((event) => event.data ?? null));
+  const metadata = streams.map((events) => events.map((event) => event.metadata));
+  return [
+    all.map((event) => event.id),
+    all.map((event) => event.type),
+    JSON.stringify(single ? data[0] : data),
+    JSON.stringify(single ? metadata[0] : metadata),
+  ];
+}
+
+function appendResultOf(row: AppendRow, streamName: string, expected: ExpectedRevision): AppendResult {
+  switch (row.out_outcome) {
+    case 'appended':
+    case 'already_appended':
+      return {
+        nextExpectedRevision: BigInt(required(row.out_revision)),
+        position: { commit: BigInt(required(row.out_transaction_id)), prepare: BigInt(required(row.out_global_position)) },
+        alreadyAppended: row.out_outcome === 'already_appended',
+      };
+    case 'duplicate':
+      throw new DuplicateEventIdError(streamName, required(row.out_event_id));
+    case 'wrong_revision':
+      throw new WrongExpectedRevisionError(streamName, expected, row.out_revision === null ? 'no_stream' : BigInt(row.out_revision));
   }
 }
 
@@ -517,8 +605,58 @@ BEGIN
   PERFORM pg_notify('${schema}_appended', out_transaction_id);
 END
 $fn$;
+
+-- Several streams' appends in one transaction (one commit, one WAL flush), each decided as
+-- append_to_stream decides it and answered on its own row. p_counts says how many of the
+-- flattened ids and types are each stream's; p_data and p_metadata hold an array per stream.
+CREATE OR REPLACE FUNCTION ${schema}.append_to_streams(
+  p_streams text[],
+  p_expected bigint[],
+  p_counts integer[],
+  p_ids uuid[],
+  p_types text[],
+  p_data jsonb,
+  p_metadata jsonb
+) RETURNS TABLE (
+  out_index integer,
+  out_outcome text,
+  out_revision bigint,
+  out_transaction_id text,
+  out_global_position bigint,
+  out_event_id uuid
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_lock integer;
+  v_from integer := 1;
+  v_count integer;
+  r record;
+BEGIN
+  -- Every stream's lock before the first write, not each before its own: this transaction's
+  -- id is assigned at its first write, and it must come after every earlier writer of all
+  -- these streams committed (per-stream order under the watermark). Taken in one order, so
+  -- two batches never wait on each other in a cycle.
+  FOR v_lock IN SELECT DISTINCT hashtext(s) FROM unnest(p_streams) AS s ORDER BY 1 LOOP
+    PERFORM pg_advisory_xact_lock(hashtext('${schema}'), v_lock);
+  END LOOP;
+  FOR i IN 1 .. cardinality(p_streams) LOOP
+    v_count := p_counts[i];
+    SELECT * INTO r FROM ${schema}.append_to_stream(
+      p_streams[i], p_expected[i], p_ids[v_from : v_from + v_count - 1], p_types[v_from : v_from + v_count - 1],
+      p_data -> (i - 1), p_metadata -> (i - 1));
+    out_index := i - 1;
+    out_outcome := r.out_outcome;
+    out_revision := r.out_revision;
+    out_transaction_id := r.out_transaction_id;
+    out_global_position := r.out_global_position;
+    out_event_id := r.out_event_id;
+    RETURN NEXT;
+    v_from := v_from + v_count;
+  END LOOP;
+END
+$fn$;
 `,
     append: `SELECT * FROM ${schema}.append_to_stream($1, $2, $3::uuid[], $4::text[], $5::jsonb, $6::jsonb)`,
+    appendMany: `SELECT * FROM ${schema}.append_to_streams($1::text[], $2::bigint[], $3::integer[], $4::uuid[], $5::text[], $6::jsonb, $7::jsonb)`,
     readStreamForwards: `
 SELECT ${eventColumns} FROM ${events}
 WHERE stream_name = $1 AND stream_revision >= $2
