@@ -246,6 +246,11 @@ describe('BatchApplier remembering what it wrote (the live worker)', () => {
       const plan = await applier.plan(batch);
       notifications.push(...plan.notifications);
       applier.stage(plan);
+      // Staged documents are shared with later batches, not copied: under test they are frozen
+      // through and through, so a projection changing one in place would throw here.
+      for (const { doc } of plan.changes.inboxes) {
+        expect(Object.isFrozen(doc) && Object.isFrozen(doc.conversations)).toBe(true);
+      }
       // Writes of irregular size, some failing half-way, and each left running while the next batch is planned.
       if (index % 3 !== 0) continue;
       await writing;
