@@ -78,8 +78,9 @@ export async function serviceEnv(infrastructure: RunningInfrastructure, cleanup:
     REST_REQUESTS_BURST: '1000000',
     // Their output is only searched for warnings: colour codes would get in the way.
     NO_COLOR: '1',
-    // The one system on this run's store: measured with the analysts' export running, as deployed.
-    EVENT_EXPORT: 'on',
+    // The one system on this run's store: measured with the analysts' export running, as
+    // deployed, unless EVENT_EXPORT=off asks what the export costs.
+    EVENT_EXPORT: process.env.EVENT_EXPORT?.trim() === 'off' ? 'off' : 'on',
   };
   cleanup.add('the uploaded files', async () => rmSync(env.MEDIA_DIR as string, { recursive: true, force: true }));
   return env;
