@@ -156,7 +156,7 @@ export class PostgresEventStore implements EventStore, AllReader {
     this.channel = `${this.schema}_appended`;
     this.sql = statements(this.schema);
     this.beforeCommit = options.beforeCommit;
-    this.appends = new AppendQueue((appends) => this.appendToStreams(appends), options.appendsInFlight ?? 2);
+    this.appends = new AppendQueue((appends) => this.appendValidated(appends), options.appendsInFlight ?? 2);
     if (connection instanceof Pool) {
       this.pool = connection;
       this.ownsPool = false;
@@ -192,19 +192,9 @@ export class PostgresEventStore implements EventStore, AllReader {
     events: readonly EventToAppend[],
     options: { readonly expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
-    const expected = options.expectedRevision;
-    validateAppend(streamName, events, expected);
-    if (this.beforeCommit) {
-      const values = [streamName, encodeExpected(expected).toString(), ...eventColumnsOf([events])];
-      let row: AppendRow;
-      try {
-        row = await this.appendInTransaction(values, this.beforeCommit);
-      } catch (error) {
-        throw await this.translateAppendError(error, streamName, expected, events);
-      }
-      return appendResultOf(row, streamName, expected);
-    }
-    return this.appends.append({ streamName, events, expectedRevision: expected });
+    const append = { streamName, events, expectedRevision: options.expectedRevision };
+    validateAppend(streamName, events, append.expectedRevision);
+    return this.beforeCommit ? this.appendAlone(append) : this.appends.append(append);
   }
 
   /**
@@ -213,62 +203,60 @@ export class PostgresEventStore implements EventStore, AllReader {
    * under way are gathered this way by appendToStream.
    */
   async appendToStreams(appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
-    const outcomes: StreamAppendOutcome[] = appends.map(() => ({ ok: false, error: new Error('not attempted') }));
-    const valid: number[] = [];
-    appends.forEach(({ streamName, events, expectedRevision }, index) => {
+    const valid: StreamAppend[] = [];
+    const outcomes = appends.map((append): StreamAppendOutcome | undefined => {
       try {
-        validateAppend(streamName, events, expectedRevision);
-        valid.push(index);
+        validateAppend(append.streamName, append.events, append.expectedRevision);
       } catch (error) {
-        outcomes[index] = { ok: false, error };
+        return { ok: false, error };
       }
+      valid.push(append);
+      return undefined;
     });
-    const settle = async (index: number, work: () => Promise<AppendResult>): Promise<void> => {
-      try {
-        outcomes[index] = { ok: true, result: await work() };
-      } catch (error) {
-        outcomes[index] = { ok: false, error };
-      }
-    };
-    const one = (index: number) => async (): Promise<AppendResult> => {
-      const { streamName, events, expectedRevision } = required(appends[index]);
-      const values = [streamName, encodeExpected(expectedRevision).toString(), ...eventColumnsOf([events])];
-      try {
-        return appendResultOf(await this.appendOnce(values), streamName, expectedRevision);
-      } catch (error) {
-        throw await this.translateAppendError(error, streamName, expectedRevision, events);
-      }
-    };
-    if (valid.length <= 1) {
-      await Promise.all(valid.map((index) => settle(index, one(index))));
-      return outcomes;
-    }
-    const batch = valid.map((index) => required(appends[index]));
+    const written = await this.appendValidated(valid);
+    return outcomes.map((outcome) => outcome ?? required(written.shift()));
+  }
+
+  /** appendToStreams for appends already validated (appendToStream's, through the queue). */
+  private async appendValidated(appends: readonly StreamAppend[]): Promise<StreamAppendOutcome[]> {
+    const alone = (): Promise<StreamAppendOutcome[]> => Promise.all(appends.map((append) => outcomeOf(() => this.appendAlone(append))));
+    if (appends.length <= 1) return alone();
     let rows: (AppendRow & { out_index: number })[];
     try {
       const result = await this.pool.query<AppendRow & { out_index: number }>({
         name: `${this.schema}.append_many`,
         text: this.sql.appendMany,
         values: [
-          batch.map((append) => append.streamName),
-          batch.map((append) => encodeExpected(append.expectedRevision).toString()),
-          batch.map((append) => append.events.length),
-          ...eventColumnsOf(batch.map((append) => append.events)),
+          appends.map((append) => append.streamName),
+          appends.map((append) => encodeExpected(append.expectedRevision).toString()),
+          appends.map((append) => append.events.length),
+          ...eventColumnsOf(appends.map((append) => append.events)),
         ],
       });
       rows = result.rows;
     } catch {
       // Raised, not answered (an id reused in another stream, a lost connection): the whole
       // transaction is gone, so each append is tried again alone for its own outcome.
-      await Promise.all(valid.map((index) => settle(index, one(index))));
-      return outcomes;
+      return alone();
     }
-    for (const row of rows) {
-      const index = required(valid[row.out_index]);
-      const { streamName, expectedRevision } = required(appends[index]);
-      await settle(index, async () => appendResultOf(row, streamName, expectedRevision));
+    const byIndex = new Map(rows.map((row) => [row.out_index, row]));
+    return Promise.all(
+      appends.map((append, index) =>
+        outcomeOf(async () => appendResultOf(required(byIndex.get(index)), append.streamName, append.expectedRevision)),
+      ),
+    );
+  }
+
+  /** One stream's append in a transaction of its own. */
+  private async appendAlone({ streamName, events, expectedRevision }: StreamAppend): Promise<AppendResult> {
+    const values = [streamName, encodeExpected(expectedRevision).toString(), ...eventColumnsOf([events])];
+    let row: AppendRow;
+    try {
+      row = this.beforeCommit ? await this.appendInTransaction(values, this.beforeCommit) : await this.appendOnce(values);
+    } catch (error) {
+      throw await this.translateAppendError(error, streamName, expectedRevision, events);
     }
-    return outcomes;
+    return appendResultOf(row, streamName, expectedRevision);
   }
 
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -419,6 +407,14 @@ function eventColumnsOf(streams: readonly (readonly EventToAppend[])[]): [string
     JSON.stringify(single ? data[0] : data),
     JSON.stringify(single ? metadata[0] : metadata),
   ];
+}
+
+async function outcomeOf(work: () => Promise<AppendResult>): Promise<StreamAppendOutcome> {
+  try {
+    return { ok: true, result: await work() };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }
 
 function appendResultOf(row: AppendRow, streamName: string, expected: ExpectedRevision): AppendResult {
