@@ -1,5 +1,5 @@
 import type { ParseResult, TopicName } from '@chat/contracts';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { latencyConsumerConfig, topicPartitions } from './kafka';
 import { TimedOffsetCommits } from './timed-offset-commits';
 
@@ -70,35 +70,33 @@ export class JsonTopicConsumer<T> {
       eachBatchAutoResolve: false,
       eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
         this.commits.track(async () => {
-          const { handleBatch } = this.options;
+          const taking = (): boolean => isRunning() && !isStale() && this.commits.accepting;
+          const handledUpTo = async (offset: string): Promise<void> => {
+            resolveOffset(offset);
+            this.commits.handled(topic, batch.partition, offset);
+            await heartbeat();
+          };
+          const { handle, handleBatch } = this.options;
           if (handleBatch) {
             const last = batch.messages[batch.messages.length - 1];
-            if (!last || !isRunning() || isStale() || !this.commits.accepting) return;
-            const values: T[] = [];
-            for (const message of batch.messages) {
-              const value = this.parseRecord(batch.partition, message.offset, message.key, message.value);
-              if (value !== undefined) values.push(value.data);
-            }
-            if (values.length > 0) await handleBatch(values);
-            resolveOffset(last.offset);
-            this.commits.handled(topic, batch.partition, last.offset);
-            await heartbeat();
+            if (!last || !taking()) return;
+            const values = batch.messages.flatMap((message) => this.parseRecord(batch.partition, message) ?? []);
+            if (values.length > 0) await handleBatch(values.map((value) => value.data));
+            await handledUpTo(last.offset);
             return;
           }
           for (const message of batch.messages) {
-            if (!isRunning() || isStale() || !this.commits.accepting) return;
-            const value = this.parseRecord(batch.partition, message.offset, message.key, message.value);
-            if (value !== undefined) await this.options.handle?.(value.data);
-            resolveOffset(message.offset);
-            this.commits.handled(topic, batch.partition, message.offset);
-            await heartbeat();
+            if (!taking()) return;
+            const value = this.parseRecord(batch.partition, message);
+            if (value !== undefined) await handle?.(value.data);
+            await handledUpTo(message.offset);
           }
         }),
     });
   }
 
   /** The record's value, or undefined for one to skip (not ours, unreadable, invalid: logged). */
-  private parseRecord(partition: number, offset: string, key: Buffer | null, value: Buffer | null): { data: T } | undefined {
+  private parseRecord(partition: number, { offset, key, value }: KafkaMessage): { data: T } | undefined {
     const { topic, parse, onlyKey } = this.options;
     const log = this.options.log ?? (() => undefined);
     if (!value || (onlyKey !== undefined && key?.toString() !== onlyKey)) return undefined;
