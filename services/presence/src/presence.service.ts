@@ -128,22 +128,16 @@ export class PresenceService {
       receipt.messageIds.push(messageId);
       receipts.set(key, receipt);
     });
-    const commands: Command[] = [];
-    for (const { conversationId, recipientId, messageIds } of receipts.values()) {
-      for (let i = 0; i < messageIds.length; i += WIRE_ID_LIST_MAX) {
-        commands.push(this.delivered(conversationId, messageIds.slice(i, i + WIRE_ID_LIST_MAX), recipientId));
-      }
-    }
+    const commands = [...receipts.values()].flatMap(({ conversationId, messageIds, recipientId }) => this.delivered(conversationId, messageIds, recipientId));
     if (commands.length > 0) await this.send(commands);
   }
-
 
   /**
    * Periodic work any instance may do: users whose grace period ran out go offline, and the
    * sockets of gateways whose heartbeats stopped are disconnected (so a dead gateway's users
-   * go offline by themselves, and a restarted one, with a new id, leaves no ghosts).
+   * go offline by themselves, and a restarted one, with a new id, leaves no ghosts). Resolves
+   * to the time the earliest grace period still running ends, if any.
    */
-  /** Resolves to the time the earliest grace period still running ends, if any. */
   async sweep(): Promise<number | undefined> {
     const { store, graceMs } = this.options;
     // Just started (or back after an outage), presence has not yet read the heartbeats the
@@ -204,29 +198,31 @@ export class PresenceService {
   /** Messages that waited for this user to come online. */
   private async deliverPending(userId: string): Promise<void> {
     const pending = await this.options.queries.undeliveredFor(userId);
-    const commands: Command[] = [];
-    for (const { conversationId, messageIds } of pending) {
-      for (let i = 0; i < messageIds.length; i += WIRE_ID_LIST_MAX) {
-        commands.push(this.delivered(conversationId, messageIds.slice(i, i + WIRE_ID_LIST_MAX), userId));
-      }
-    }
+    const commands = pending.flatMap(({ conversationId, messageIds }) => this.delivered(conversationId, messageIds, userId));
     if (commands.length > 0) await this.send(commands);
   }
 
-  private delivered(conversationId: string, messageIds: string[], recipientId: string): Command {
-    return {
-      type: 'MarkMessageDelivered',
-      version: 1,
-      commandId: randomUUID(),
-      data: { conversationId, messageIds, recipientId },
-      metadata: {
-        userId: recipientId,
-        gatewayId: this.options.instanceId,
-        correlationId: randomUUID(),
-        issuedAt: new Date().toISOString(),
-      },
-    };
+
+  /** MarkMessageDelivered for these messages of one conversation, as many commands as the wire's id lists need. */
+  private delivered(conversationId: string, messageIds: readonly string[], recipientId: string): Command[] {
+    const commands: Command[] = [];
+    for (let i = 0; i < messageIds.length; i += WIRE_ID_LIST_MAX) {
+      commands.push({
+        type: 'MarkMessageDelivered',
+        version: 1,
+        commandId: randomUUID(),
+        data: { conversationId, messageIds: messageIds.slice(i, i + WIRE_ID_LIST_MAX), recipientId },
+        metadata: {
+          userId: recipientId,
+          gatewayId: this.options.instanceId,
+          correlationId: randomUUID(),
+          issuedAt: new Date().toISOString(),
+        },
+      });
+    }
+    return commands;
   }
+
 
   private async send(commands: readonly Command[]): Promise<void> {
     await this.options.producer.send(Topic.Commands, commands.map(commandMessage));
