@@ -233,11 +233,6 @@ export class BatchApplier {
 }
 
 /**
- * Changes of several plans merged for one write: the newest version of each document, with
- * what storage held before the first of them (so a document new in an earlier plan is still
- * inserted, not replaced). Handed out as copies, like the cache's.
- */
-/**
  * Documents kept between batches (staged, cached) are shared, not copied: copying each one
  * handed to a batch was a sixth of the projections' CPU under load. Under test they are
  * frozen, so a projection that changed one in place would throw there rather than corrupt
@@ -252,6 +247,11 @@ function deepFreeze<T extends object>(value: T): T {
   return value;
 }
 
+/**
+ * Changes of several plans merged for one write: the newest version of each document, with
+ * what storage held before the first of them (so a document new in an earlier plan is still
+ * inserted, not replaced). Handed out shared, like the cache's.
+ */
 class StagedChanges {
   private readonly byModel = new Map<ReadModelName, Map<string, ChangedDocument<StoredDocument>>>();
   private count = 0;
