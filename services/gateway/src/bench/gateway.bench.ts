@@ -210,6 +210,10 @@ async function stepped<T extends StepFigures>(
   return steps;
 }
 
+function stepLine(step: StepFigures): string {
+  return `emitted ${perSecond(step.emittedRate)}, delivered ${perSecond(step.deliveredRate)}, p50 ${ms(step.delivery.p50)}, p99 ${ms(step.delivery.p99)}, lost ${step.lost}`;
+}
+
 async function throughputPhase(subject: Subject, tracker: MessageTracker, options: BenchOptions): Promise<StepFigures[]> {
   const steps = await stepped(
     'throughput',
@@ -218,8 +222,7 @@ async function throughputPhase(subject: Subject, tracker: MessageTracker, option
     options.steps,
     options.maxSeconds,
     (rate, run, observed) => stepFigures(rate, options.maxSeconds, run, observed, STEP_MAX_P99_MS),
-    (step) =>
-      `emitted ${perSecond(step.emittedRate)}, delivered ${perSecond(step.deliveredRate)}, p50 ${ms(step.delivery.p50)}, p99 ${ms(step.delivery.p99)}, lost ${step.lost}`,
+    stepLine,
   );
   if (steps.length > 0) {
     const best = sustained(steps);
@@ -238,7 +241,7 @@ async function cpuPhase(subject: Subject, tracker: MessageTracker, options: Benc
     log(`CPU per delivered message: ${perSecond(options.cpuRate)} for ${options.maxSeconds} s (no throughput step at that rate ran)`);
     const { run, observed } = await sendObserved(tracker, subject, options.cpuRate, options.maxSeconds);
     step = stepFigures(options.cpuRate, options.maxSeconds, run, observed, STEP_MAX_P99_MS);
-    log(`  emitted ${perSecond(step.emittedRate)}, delivered ${perSecond(step.deliveredRate)}, p50 ${ms(step.delivery.p50)}, p99 ${ms(step.delivery.p99)}, lost ${step.lost}`);
+    log(`  ${stepLine(step)}`);
   }
   const cpu = cpuPerMessage(step);
   log(

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Cleanup } from './cleanup';
 import type { ReferenceKind } from './options';
+import { stopGracefully } from './system';
 
 export const referenceNames: Readonly<Record<ReferenceKind, string>> = {
   relay: 'bare Socket.IO relay',
@@ -48,14 +49,11 @@ export async function startReference(kind: ReferenceKind, mongoUrl: string, data
 }
 
 /** SIGTERM, then SIGKILL if it is still there after 5 s; nothing if it has ended. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  const ended = (): boolean => child.exitCode !== null || child.signalCode !== null;
-  if (ended()) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const late = await Promise.race([exited.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 5_000).unref())]);
-  if (late && !ended()) {
-    child.kill('SIGKILL');
+function stopChild(child: ChildProcess): Promise<void> {
+  return stopGracefully(async (signal) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
     await exited;
-  }
+  }, 5_000);
 }

@@ -93,9 +93,14 @@ export function servicePids(services: ReadonlyMap<ServiceName, ServiceProcess>):
 
 /** SIGTERM lets a service finish its batch; one that hangs is killed. */
 async function stopService(service: ServiceProcess): Promise<void> {
-  const stopped = service.stop('SIGTERM');
-  const late = await Promise.race([stopped.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 10_000))]);
-  if (late) await service.stop('SIGKILL');
+  await stopGracefully((signal) => service.stop(signal), 10_000);
+}
+
+/** SIGTERM first; SIGKILL if the process is still there after `graceMs`. */
+export async function stopGracefully(stop: (signal: NodeJS.Signals) => Promise<void>, graceMs: number): Promise<void> {
+  const stopped = stop('SIGTERM');
+  const late = await Promise.race([stopped.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
+  if (late) await stop('SIGKILL');
 }
 
 /** How much of each service's output was printed so far (chunks), to look only at what follows. */
