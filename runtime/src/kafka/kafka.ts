@@ -1,6 +1,7 @@
 import { type TopicName, Topic } from '@chat/contracts';
 import { type Admin, ConfigResourceTypes, type ConsumerConfig, Kafka, type KafkaConfig, logLevel, Partitioners, type ProducerConfig } from 'kafkajs';
 import { fixKafkajsIdleLoop } from './kafkajs-idle-fix';
+import { reportKafkaRequestStats } from './kafka-request-stats';
 
 /**
  * Kafka wiring shared by every service: one way to build clients, the topics with their
@@ -19,7 +20,7 @@ export function createKafka(options: { brokers: readonly string[]; clientId: str
     requestTimeout: 30000,
     retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },
   };
-  return new Kafka(config);
+  return reportKafkaRequestStats(new Kafka(config), (line) => console.log(`[${options.clientId}] ${line}`));
 }
 
 /**
