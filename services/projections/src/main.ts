@@ -67,6 +67,7 @@ async function main(): Promise<void> {
       checkpoints: storage.checkpoints(),
       publisher: new NotificationPublisher(producer),
       log,
+      writeIntervalMs: intFromEnv(process.env, 'READ_MODEL_WRITE_INTERVAL_MS', 100),
       ...faults,
     });
     await worker.start();
