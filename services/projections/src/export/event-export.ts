@@ -19,7 +19,12 @@ export interface EventExportOptions {
   readonly log?: (line: string) => void;
   /** Most events per send. Default 500. */
   readonly maxBatch?: number;
-  /** How long an incomplete batch waits for more events. Default 20 ms. */
+  /**
+   * How long an incomplete batch waits for more events. Default 250 ms: a batch goes out as
+   * one send per partition, so at 200 events/s a 20 ms wait cost eight produce requests
+   * every 20 ms (a quarter of all the broker's requests); the analysts' stream is not on
+   * anyone's delivery path, and a quarter of a second behind is as good as live for it.
+   */
   readonly lingerMs?: number;
   /** Wait before starting again after a failure. Default 1,000 ms. */
   readonly restartDelayMs?: number;
@@ -84,7 +89,7 @@ export class EventExport {
     this.topic = options.topic ?? Topic.Events;
     this.log = options.log ?? (() => undefined);
     this.maxBatch = options.maxBatch ?? 500;
-    this.lingerMs = options.lingerMs ?? 20;
+    this.lingerMs = options.lingerMs ?? 250;
     this.restartDelayMs = options.restartDelayMs ?? 1_000;
   }
 
