@@ -21,6 +21,12 @@ interface ConsumerSettings<T> {
   readonly parse: (raw: unknown) => ParseResult<T>;
   /** Records whose key is not this are skipped unread (a topic keyed by its addressee). */
   readonly onlyKey?: string;
+  /**
+   * False for a group of one process's own that starts at the live edge every time (a
+   * gateway's, named after its instance): nothing would ever read its offsets back, so
+   * committing them would be requests to the broker for nothing. Default true.
+   */
+  readonly commitOffsets?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -73,7 +79,7 @@ export class JsonTopicConsumer<T> {
           const taking = (): boolean => isRunning() && !isStale() && this.commits.accepting;
           const handledUpTo = async (offset: string): Promise<void> => {
             resolveOffset(offset);
-            this.commits.handled(topic, batch.partition, offset);
+            if (this.options.commitOffsets !== false) this.commits.handled(topic, batch.partition, offset);
             await heartbeat();
           };
           const { handle, handleBatch } = this.options;

@@ -52,6 +52,8 @@ export class CommandBus {
       groupId: `gateway-results-${gatewayId}`,
       topic: Topic.CommandResults,
       parse: parseCommandResult,
+      // Read from the live edge at every start: offsets committed would never be read back.
+      commitOffsets: false,
       onlyKey: gatewayId,
       handle: (result) => this.settle(result),
       log,

@@ -25,6 +25,8 @@ export class NotificationRelay {
       groupId: `gateway-notifications-${gatewayId}`,
       topic: Topic.Notifications,
       parse: parseNotification,
+      // Read from the live edge at every start: offsets committed would never be read back.
+      commitOffsets: false,
       handle: (notification) => {
         const { dedupeKey } = notification;
         if (dedupeKey !== undefined && !this.seen.add(dedupeKey)) return;
