@@ -53,6 +53,11 @@ export const commandMetadataSchema = z.object({
   causationId: z.uuid().optional(),
   ...traceContextFields,
   issuedAt: isoDateTimeSchema,
+  /**
+   * The issuer reads no answer (presence's delivery receipts): none is put on the results
+   * topic, which every gateway reads. The outcome is in the store all the same.
+   */
+  unanswered: z.literal(true).optional(),
 });
 
 /**

@@ -190,6 +190,22 @@ describe('messaging service', () => {
     });
   });
 
+  it('a command marked unanswered is applied and answered to nobody', async () => {
+    const { alice, bob, conversationId } = await pairWithConversation();
+    const sent = send(conversationId, alice);
+    expectAccepted(await client.request(sent));
+    const receipt: CommandOf<'MarkMessageDelivered'> = {
+      ...envelope('MarkMessageDelivered', bob),
+      data: { conversationId, messageIds: [sent.data.messageId], recipientId: bob },
+    };
+    const unanswered = { ...receipt, metadata: { ...receipt.metadata, unanswered: true as const } };
+    await client.send([unanswered]);
+    await waitFor(async () => (await store.readStream(conversationStream(conversationId))).some((e) => e.type === EventType.MessageDelivered));
+    // A command sent after it is answered: had the receipt been answered, that answer would be here by now.
+    expectAccepted(await client.request(send(conversationId, alice)));
+    expect(client.received.filter((r) => r.commandId === unanswered.commandId)).toEqual([]);
+  });
+
   it('a redelivered command appends nothing new and answers as the first time', async () => {
     const { alice, conversationId } = await pairWithConversation();
     const command = send(conversationId, alice);

@@ -217,6 +217,7 @@ export class PresenceService {
           gatewayId: this.options.instanceId,
           correlationId: randomUUID(),
           issuedAt: new Date().toISOString(),
+          unanswered: true,
         },
       });
     }

@@ -44,6 +44,8 @@ describe('PresenceService.messagesSent', () => {
     ]);
     for (const command of sent[0]?.commands ?? []) {
       expect(command.type === 'MarkMessageDelivered' && command.metadata.userId).toBe(command.type === 'MarkMessageDelivered' && command.data.recipientId);
+      // Nobody reads answers to receipts: messaging puts none on the topic every gateway reads.
+      expect(command.metadata.unanswered).toBe(true);
     }
   });
 

@@ -159,7 +159,7 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
         const outcomes = await this.handleGroup(group, heartbeat, running, deadLetters);
         group.forEach((item, i) => {
           const outcome = outcomes[i];
-          if (outcome) results.push(resultOf(item.command, outcome));
+          if (outcome && item.command.metadata.unanswered !== true) results.push(resultOf(item.command, outcome));
         });
       });
     } catch (err) {
@@ -235,7 +235,7 @@ export class KafkaCommandServer extends Server implements CustomTransportStrateg
       if (outcome === undefined) {
         const error = lastError instanceof Error ? lastError.message : String(lastError);
         this.logger.error(`command ${item.command.commandId} (${item.command.type}) failed ${this.maxAttempts} times: ${error}`);
-        deadLetters.push({ message: item.message, error, result: failureResult(item.command) });
+        deadLetters.push({ message: item.message, error, ...(item.command.metadata.unanswered === true ? {} : { result: failureResult(item.command) }) });
       }
       outcomes.push(outcome);
     }
