@@ -93,7 +93,6 @@ async function main(): Promise<void> {
       .finally(() => (moving = false));
   }, intFromEnv(process.env, 'PROJECTIONS_ACTIVE_SET_CHECK_MS', 2_000, 1));
   const lag = new LagMonitor(store, () => current.worker.position);
-  lag.start();
   // EVENT_EXPORT=off: no export (test systems sharing one store and topic); EVENT_EXPORT_TOPIC:
   // another topic than chat.events.v1 (the export's own tests give each exporter one).
   const exporter =
@@ -102,7 +101,6 @@ async function main(): Promise<void> {
       : new EventExport({ store, kafka, topic: process.env.EVENT_EXPORT_TOPIC?.trim() || Topic.Events, log });
   await exporter?.start();
   const exportLag = exporter && new LagMonitor(store, () => exporter.position);
-  exportLag?.start();
   const port = intFromEnv(process.env, 'PROJECTIONS_PORT', 3102);
   const host = process.env.HEALTH_HOST?.trim() || '127.0.0.1';
   const server = await startHealthServer({ worker, lag, ...(exporter && exportLag ? { exporter, exportLag } : {}), port, host });
@@ -114,8 +112,6 @@ async function main(): Promise<void> {
     stopping = true;
     log(`stopping (${signal})`);
     clearInterval(followSwitch);
-    lag.stop();
-    exportLag?.stop();
     server.close();
     await exporter?.stop();
     await current.worker.stop();

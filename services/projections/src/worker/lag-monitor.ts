@@ -10,34 +10,18 @@ export interface Lag {
 }
 
 /**
- * How far the worker is behind the head of the store. Counting is bounded: a worker far
- * behind reports "at least 10,000", which is all an alert needs.
+ * How far the worker is behind the head of the store, measured when asked (/health,
+ * /metrics): nothing reads the store for it while nobody asks. Counting is bounded: a worker
+ * far behind reports "at least 10,000", which is all an alert needs.
  */
 export class LagMonitor {
   private latest: Lag | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: EventStore,
     private readonly position: () => GlobalPosition | undefined,
     private readonly cap = 10_000,
   ) {}
-
-  start(intervalMs = 2000): void {
-    const tick = (): void => {
-      void this.measure()
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(tick, intervalMs).unref();
-        });
-    };
-    this.timer = setTimeout(tick, 0).unref();
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
 
   get current(): Lag | undefined {
     return this.latest;
