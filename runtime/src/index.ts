@@ -13,6 +13,7 @@ export * from './kafka/json-topic-consumer';
 export * from './kafka/timed-offset-commits';
 export * from './bench/record-section';
 export * from './redis/redis-outages';
+export * from './presence/online-users';
 export * from './auth/access-tokens';
 export * from './media/media-urls';
 export * from './http/refused-body';

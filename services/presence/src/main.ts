@@ -1,6 +1,6 @@
 // First: the tracing instrumentations patch libraries as they load.
 import { shutdownTelemetry } from '@chat/runtime/telemetry';
-import { ServerEvent, Topic, parseNotification, parsePresenceReport } from '@chat/contracts';
+import { Topic, parsePresenceReport } from '@chat/contracts';
 import { ReadModelQueries } from '@chat/projections/read-models';
 import {
   BatchingProducer,
@@ -13,6 +13,7 @@ import {
   serveHealth,
   toEndpoints,
   intFromEnv,
+  presenceKeyPrefix,
   readStoreClient,
 } from '@chat/runtime';
 import { Redis } from 'ioredis';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   const producer = kafka.producer(reliableProducerConfig());
   await producer.connect();
   const service = new PresenceService({
-    store: new PresenceStore(redis, process.env.PRESENCE_KEY_PREFIX?.trim() || 'presence:'),
+    store: new PresenceStore(redis, presenceKeyPrefix()),
     queries: new ReadModelQueries(mongo.db()),
     producer: new BatchingProducer(producer),
     instanceId,
@@ -59,21 +60,7 @@ async function main(): Promise<void> {
     handle: (report) => service.report(report),
     log,
   });
-  const messages = new JsonTopicConsumer(kafka, {
-    groupId: `${groupId}-deliveries`,
-    topic: Topic.Notifications,
-    parse: parseNotification,
-    handleBatch: (notifications) =>
-      service.messagesSent(
-        notifications.flatMap((notification) => {
-          if (notification.event !== ServerEvent.NewMessage) return [];
-          const { message } = notification.payload;
-          return [{ conversationId: message.conversationId, messageId: message._id, senderId: message.senderId._id, members: notification.audience }];
-        }),
-      ),
-    log,
-  });
-  await Promise.all([reports.start(), messages.start()]);
+  await reports.start();
 
   const sweeps = new SweepSchedule(() => service.sweep(), intFromEnv(process.env, 'PRESENCE_SWEEP_MS', 2_000, 1), log);
   service.onOfflineDue((at) => sweeps.wakeAt(at));
@@ -85,7 +72,7 @@ async function main(): Promise<void> {
     port,
     host,
     service: 'presence',
-    check: async () => ({ healthy: reports.ready && messages.ready && (await redis.ping()) === 'PONG' }),
+    check: async () => ({ healthy: reports.ready && (await redis.ping()) === 'PONG' }),
   });
   const { port: healthPort } = health.address() as AddressInfo;
 
@@ -96,7 +83,7 @@ async function main(): Promise<void> {
     log(`stopping (${signal})`);
     sweeps.stop();
     health.close();
-    await Promise.allSettled([reports.stop(), messages.stop()]);
+    await reports.stop().catch(() => undefined);
     // Announcements and deliveries under way go out first, if they can within a few seconds.
     await Promise.race([service.drain(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     await producer.disconnect().catch(() => undefined);

@@ -1,3 +1,4 @@
+import { OnlineUsers, userSocketsKey } from '@chat/runtime';
 import type { Redis } from 'ioredis';
 
 /**
@@ -14,10 +15,13 @@ import type { Redis } from 'ioredis';
  *   seq:<id>           counter                      transitions of a user, for dedupe keys
  */
 export class PresenceStore {
+  private readonly online: OnlineUsers;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
+    this.online = new OnlineUsers(redis, prefix);
     redis.defineCommand('presenceConnect', {
       numberOfKeys: 7,
       // KEYS: user, gw, gateways, online, offline-due, seq, gw-alive. ARGV: userId, gatewayId,
@@ -66,7 +70,7 @@ export class PresenceStore {
     const run = (this.redis as unknown as Commands).presenceConnect;
     return run.call(
       this.redis,
-      this.key(`user:${userId}`),
+      userSocketsKey(this.prefix, userId),
       this.key(`gw:${gatewayId}`),
       this.key('gateways'),
       this.key('online'),
@@ -85,7 +89,7 @@ export class PresenceStore {
     const run = (this.redis as unknown as Commands).presenceDisconnect;
     return run.call(
       this.redis,
-      this.key(`user:${userId}`),
+      userSocketsKey(this.prefix, userId),
       this.key(`gw:${gatewayId}`),
       this.key('offline-due'),
       userId,
@@ -119,7 +123,7 @@ export class PresenceStore {
     const run = (this.redis as unknown as Commands).presenceGoOffline;
     return run.call(
       this.redis,
-      this.key(`user:${userId}`),
+      userSocketsKey(this.prefix, userId),
       this.key('online'),
       this.key('offline-due'),
       this.key(`seq:${userId}`),
@@ -158,12 +162,8 @@ export class PresenceStore {
   }
 
   /** Whether the user has a live socket now (not counting a grace period). */
-  async hasSockets(userIds: readonly string[]): Promise<boolean[]> {
-    if (userIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const userId of userIds) pipeline.scard(this.key(`user:${userId}`));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, count]) => !err && Number(count) > 0);
+  hasSockets(userIds: readonly string[]): Promise<boolean[]> {
+    return this.online.hasSockets(userIds);
   }
 }
 

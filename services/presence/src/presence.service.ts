@@ -8,20 +8,11 @@ import {
   notificationPartitionKey,
   userRoom,
 } from '@chat/contracts';
-import { ParticipantLists, type ReadModelQueries } from '@chat/projections/read-models';
+import type { ReadModelQueries } from '@chat/projections/read-models';
 import { FollowUps } from './follow-ups';
 import { type BatchingProducer, commandMessage } from '@chat/runtime';
 import { randomUUID } from 'node:crypto';
 import type { PresenceStore } from './presence-store';
-
-/** A message a new:message notification announced, as presence needs it. */
-export interface SentMessage {
-  readonly conversationId: string;
-  readonly messageId: string;
-  readonly senderId: string;
-  /** The room's members, when the notification carried them. */
-  readonly members?: readonly string[];
-}
 
 export interface PresenceOptions {
   readonly store: PresenceStore;
@@ -38,24 +29,18 @@ export interface PresenceOptions {
 
 /**
  * Presence: turns gateways' socket reports into online/offline transitions (announced to the
- * `user:` rooms of the user's contacts, not to everyone), and marks messages delivered when a
- * recipient is online: at send time, or when the recipient comes online later. Delivery is a
- * command like any other, so it is decided once and recorded as an event.
+ * `user:` rooms of the user's contacts, not to everyone), and marks the messages that waited
+ * for a recipient delivered when that recipient comes online. (A recipient online when a
+ * message is sent has it marked delivered by the write side, in the message's own append,
+ * from the sockets presence records in Redis.) Delivery is a command like any other, so it is
+ * decided once and recorded as an event.
  */
 export class PresenceService {
   private readonly startedAt = Date.now();
-  /**
-   * Every new message asks who else is in its conversation; a member list a second old is
-   * good enough to decide whether someone online received it, and saves the read store a
-   * lookup per message.
-   */
-  private readonly participants: ParticipantLists;
-
   private readonly followUps: FollowUps;
   private offlineDue: (at: number) => void = () => undefined;
 
   constructor(private readonly options: PresenceOptions) {
-    this.participants = new ParticipantLists(options.queries, 1_000);
     // Each follow-up reads a few documents by _id and then waits on Kafka for most of its
     // time: 64 side by side keep up with a connect storm (npm run bench:reads), while the read
     // store sees at most 64 small lookups at once.
@@ -96,40 +81,6 @@ export class PresenceService {
         return;
       }
     }
-  }
-
-  /**
-   * New messages: each delivered at once if a recipient is online. The members come with the
-   * notification (as of the message); the read store is asked only for a room too large to
-   * carry them. Messages of one conversation delivered to the same recipient share one
-   * command (and one event): under load a fetch brings several, and each would otherwise run
-   * the whole command pipeline again. Recipients are taken in the room's order, so the
-   * messages of a conversation go to the same one.
-   */
-  async messagesSent(sent: readonly SentMessage[]): Promise<void> {
-    const rooms = new Map<string, readonly string[]>();
-    await Promise.all(
-      [...new Set(sent.filter((message) => !message.members).map((message) => message.conversationId))].map(async (conversationId) => {
-        rooms.set(conversationId, (await this.participants.of(conversationId)) ?? []);
-      }),
-    );
-    const recipientsOf = sent.map(({ conversationId, senderId, members }) =>
-      (members ?? rooms.get(conversationId) ?? []).filter((userId) => userId !== senderId),
-    );
-    const users = [...new Set(recipientsOf.flat())];
-    const onlineFlags = await this.options.store.hasSockets(users);
-    const online = new Set(users.filter((_, index) => onlineFlags[index]));
-    const receipts = new Map<string, { conversationId: string; recipientId: string; messageIds: string[] }>();
-    sent.forEach(({ conversationId, messageId }, index) => {
-      const recipientId = recipientsOf[index]?.find((userId) => online.has(userId));
-      if (recipientId === undefined) return;
-      const key = `${conversationId}|${recipientId}`;
-      const receipt = receipts.get(key) ?? { conversationId, recipientId, messageIds: [] };
-      receipt.messageIds.push(messageId);
-      receipts.set(key, receipt);
-    });
-    const commands = [...receipts.values()].flatMap(({ conversationId, messageIds, recipientId }) => this.delivered(conversationId, messageIds, recipientId));
-    if (commands.length > 0) await this.send(commands);
   }
 
   /**

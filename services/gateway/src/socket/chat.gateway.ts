@@ -4,6 +4,7 @@ import {
   type ClientEventName,
   type ClientEventPayloads,
   type ClientToServerEvents,
+  type CommandMetadata,
   type CommandResult,
   ErrorMessage,
   type ErrorMessageText,
@@ -36,6 +37,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { tokenBucket } from '../config/token-bucket';
 import { PresenceReporter } from '../presence/presence-reporter';
 import { ConversationAccess } from './conversation-access';
+import { ReceiptsAfterSend } from './receipts-after-send';
 import { ReadYourWrites } from '../consistency/read-your-writes';
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -74,6 +76,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
   @WebSocketServer() server!: ChatServer;
   private readonly logger = new Logger('gateway');
   private readonly limiter: RateLimiterMemory;
+  private readonly receipts = new ReceiptsAfterSend<GatewayNotification>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -132,6 +135,7 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
 
   /** Emits what the read side (or presence) asked for, to this gateway's own sockets. */
   deliver(notification: GatewayNotification): void {
+    if (notification.event === ServerEvent.MessageDelivered && this.receipts.hold(notification.payload.messageId, notification)) return;
     const { target } = notification;
     // The last hop of the trace the notification brought (the client event's, through the write side and projections).
     const { span } = startSpan(`emit ${notification.event}`, { kind: SpanKind.PRODUCER, parent: notification });
@@ -270,6 +274,23 @@ export class ChatGateway implements OnGatewayInit<ChatServer>, OnGatewayConnecti
     if (conversationId === undefined) return fail(ErrorMessage.ConversationNotFound);
     const metadata = this.commands.metadata({ userId: socket.data.userId, socketId: socket.id });
     const messageId = new ObjectId().toHexString();
+    this.receipts.sending(messageId);
+    try {
+      return await this.sendAs(socket, conversationId, metadata, messageId, payload);
+    } finally {
+      // After the acknowledgement, which goes out when this call's promise settles.
+      const held = this.receipts.answered(messageId);
+      if (held.length > 0) setImmediate(() => held.forEach((notification) => this.deliver(notification)));
+    }
+  }
+
+  private async sendAs(
+    socket: ChatSocket,
+    conversationId: string,
+    metadata: CommandMetadata,
+    messageId: string,
+    payload: ClientEventPayloads['send:message'],
+  ): Promise<Outcome> {
     const result = await this.dispatch(
       {
         type: 'SendMessage',

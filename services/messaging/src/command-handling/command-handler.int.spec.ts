@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type CommandOf, EventType, conversationStream, directConversationId } from '@chat/contracts';
-import { PostgresEventStore, endpointsInEnv, toEndpoints } from '@chat/runtime';
+import { PostgresEventStore, endpointsInEnv, formatPosition, toEndpoints } from '@chat/runtime';
 import { waitFor } from '@chat/runtime/testing';
 import { ObjectId } from 'mongodb';
-import { conversationKind } from '../commands/command-routing';
+import { conversationKind, conversationKindDelivering } from '../commands/command-routing';
 import { CommandHandler, snapshotStreamOf } from './command-handler';
 
 // The generic command handler against the real PostgreSQL event store: two instances racing
@@ -105,5 +105,29 @@ describe('CommandHandler on PostgreSQL', () => {
 
     expect(again[0]).toMatchObject({ kind: 'accepted', result: { messageId: command.data.messageId, duplicate: true } });
     expect((await store.readStream(stream)).filter((e) => e.type === EventType.MessageSent)).toHaveLength(1);
+  });
+
+  it('a send to a recipient online is delivered in its own append, and its redelivery appends nothing', async () => {
+    const handler = new CommandHandler({ store });
+    const { alice, bob, conversationId, stream } = await conversation(handler);
+    const online = { hasSockets: (users: readonly string[]) => Promise.resolve(users.map((user) => user === bob)) };
+    const kind = conversationKindDelivering(online, () => undefined);
+    const first = send(conversationId, alice);
+    const [outcome] = await handler.handle(kind, stream, [first]);
+    expect(outcome).toMatchObject({ kind: 'accepted', eventCount: 1 });
+
+    const events = (await store.readStream(stream)).slice(1);
+    expect(events.map((e) => e.type)).toEqual([EventType.MessageSent, EventType.MessageDelivered]);
+    expect(events[1]?.data).toEqual({ conversationId: first.data.conversationId, messageIds: [first.data.messageId], recipientId: bob });
+    // One transaction: the receipt commits with the message, at the position the send is answered with.
+    expect(outcome?.kind === 'accepted' && outcome.position).toBe(events[1] && formatPosition(events[1].position));
+    // Its own command (derived from the send's), in the send's correlation.
+    expect(events[1]?.metadata).toMatchObject({ correlationId: first.metadata.correlationId, userId: bob });
+    expect(events[1]?.metadata.commandId).not.toBe(first.commandId);
+
+    const restarted = new CommandHandler({ store });
+    const [again] = await restarted.handle(kind, stream, [first]);
+    expect(again).toMatchObject({ kind: 'accepted', eventCount: 0 });
+    expect(await store.readStream(stream)).toHaveLength(3);
   });
 });

@@ -38,6 +38,12 @@ interface DomainEventShape {
   readonly data: unknown;
 }
 
+/** A command the handler accepted, with the events it decided. */
+export interface Decided<C, E> {
+  readonly command: C;
+  readonly events: readonly E[];
+}
+
 /** How one kind of stream (conversation, user) is handled: its decider and how to read it. */
 export interface StreamKind<C extends HandledCommand, E extends DomainEventShape, S> {
   readonly decider: Decider<C, E, S, AcceptedResult>;
@@ -45,6 +51,15 @@ export interface StreamKind<C extends HandledCommand, E extends DomainEventShape
   readonly toEvent: (recorded: RecordedEvent) => E;
   /** The answer to a command this stream already took: what its first delivery answered. */
   readonly duplicateResult: (command: C) => AcceptedResult;
+  /**
+   * Commands that follow from what a group decided and join its append, so their events
+   * commit with the events they follow from: a message sent while a recipient is online is
+   * delivered in the same transaction. Given each accepted command with its events, and the
+   * state after them; the commands it answers are decided next on that state (a rejection
+   * appends nothing and is no one's answer). Each needs a command id of its own derived from
+   * the command it follows, so a redelivery decides the same events.
+   */
+  readonly followUps?: (decided: readonly Decided<C, E>[], state: S) => Promise<readonly C[]>;
   /** Snapshots of the state, so a long stream loads from its latest snapshot plus the rest. */
   readonly snapshots?: {
     readonly serialize: (state: S) => unknown;
@@ -154,16 +169,10 @@ export class CommandHandler {
       const outcomes: Outcome[] = [];
       const toAppend: EventToAppend[] = [];
       const appendedBy: string[] = [];
-      for (const command of commands) {
-        if (entry.recentCommands.has(command.commandId)) {
-          outcomes.push({ kind: 'accepted', result: kind.duplicateResult(command), eventCount: 0 });
-          continue;
-        }
+      const decided: Decided<C, E>[] = [];
+      const decide = (command: C): Outcome => {
         const decision = kind.decider.decide(command, entry.state, { now, mediaUrlAllowed: this.mediaUrlAllowed });
-        if (decision.kind === 'rejected') {
-          outcomes.push({ kind: 'rejected', code: decision.code, message: decision.message });
-          continue;
-        }
+        if (decision.kind === 'rejected') return { kind: 'rejected', code: decision.code, message: decision.message };
         decision.events.forEach((event, index) => {
           toAppend.push({
             id: eventIdFor(command.commandId, index),
@@ -174,8 +183,23 @@ export class CommandHandler {
           // Later commands of the group are decided on the state these events make.
           entry.state = kind.decider.evolve(entry.state, event);
         });
-        if (decision.events.length > 0) appendedBy.push(command.commandId);
-        outcomes.push({ kind: 'accepted', result: decision.result, eventCount: decision.events.length });
+        if (decision.events.length > 0) {
+          appendedBy.push(command.commandId);
+          decided.push({ command, events: decision.events });
+        }
+        return { kind: 'accepted', result: decision.result, eventCount: decision.events.length };
+      };
+      for (const command of commands) {
+        if (entry.recentCommands.has(command.commandId)) {
+          outcomes.push({ kind: 'accepted', result: kind.duplicateResult(command), eventCount: 0 });
+          continue;
+        }
+        outcomes.push(decide(command));
+      }
+      if (kind.followUps && decided.length > 0) {
+        for (const command of await kind.followUps(decided, entry.state)) {
+          if (!entry.recentCommands.has(command.commandId)) decide(command);
+        }
       }
       if (toAppend.length === 0) return outcomes;
 

@@ -1,9 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Command } from '@chat/contracts';
 import type { CommandHandler, Outcome } from '../command-handling/command-handler';
-import { conversationKind, routeOf, userKind } from './command-routing';
+import type { StreamKind } from '../command-handling/command-handler';
+import type { ConversationCommand, ConversationEvent, ConversationState } from '../domain/conversation.decider';
+import { routeOf, userKind } from './command-routing';
 
 export const COMMAND_HANDLER = Symbol('CommandHandler');
+/** How conversation streams are handled here (with the lookup of who is online their follow-ups use). */
+export const CONVERSATION_KIND = Symbol('ConversationKind');
 
 /** One stream's commands from one Kafka batch, in their order. */
 export interface StreamGroup {
@@ -13,7 +17,10 @@ export interface StreamGroup {
 
 @Injectable()
 export class CommandProcessor {
-  constructor(@Inject(COMMAND_HANDLER) private readonly handler: CommandHandler) {}
+  constructor(
+    @Inject(COMMAND_HANDLER) private readonly handler: CommandHandler,
+    @Inject(CONVERSATION_KIND) private readonly conversationKind: StreamKind<ConversationCommand, ConversationEvent, ConversationState>,
+  ) {}
 
   /** Groups are per stream, so every command of one group routes to the same kind. */
   async process(group: StreamGroup): Promise<Outcome[]> {
@@ -27,7 +34,7 @@ export class CommandProcessor {
       return this.handler.handle(userKind, group.streamName, routes.flatMap((r) => (r.kind === 'user' ? [r.command] : [])));
     }
     return this.handler.handle(
-      conversationKind,
+      this.conversationKind,
       group.streamName,
       routes.flatMap((r) => (r.kind === 'conversation' ? [r.command] : [])),
     );

@@ -6,7 +6,7 @@ import {
   parseEvent,
   userStream,
 } from '@chat/contracts';
-import type { RecordedEvent } from '@chat/runtime';
+import type { OnlineLookup, RecordedEvent } from '@chat/runtime';
 import type { AcceptedResult, StreamKind } from '../command-handling/command-handler';
 import {
   type ConversationCommand,
@@ -14,6 +14,7 @@ import {
   type ConversationState,
   conversationDecider,
 } from '../domain/conversation.decider';
+import { deliverAtSend } from './delivered-at-send';
 import { deserializeConversationState, serializeConversationState } from '../domain/conversation.snapshot';
 import { type UserCommand, type UserEvent, type UserState, userDecider } from '../domain/user.decider';
 
@@ -38,6 +39,11 @@ export const conversationKind: StreamKind<ConversationCommand, ConversationEvent
   // at most 5,000 events instead of folding them all.
   snapshots: { serialize: serializeConversationState, deserialize: deserializeConversationState, every: 5000 },
 };
+
+/** Conversation streams whose messages are delivered in their own append to recipients online as they are sent. */
+export function conversationKindDelivering(online: OnlineLookup, log: (line: string) => void): StreamKind<ConversationCommand, ConversationEvent, ConversationState> {
+  return { ...conversationKind, followUps: deliverAtSend(online, log) };
+}
 
 export const userKind: StreamKind<UserCommand, UserEvent, UserState> = {
   decider: userDecider,
