@@ -140,6 +140,12 @@ export interface SubscribeToAllOptions {
    */
   readonly onEvent: (event: RecordedEvent) => Promise<void>;
   readonly onError?: (error: unknown) => void;
+  /**
+   * Least time between two reads once caught up (PostgreSQL, which reads when woken by an
+   * append; KurrentDB pushes and ignores it): a subscriber that batches what it gets anyway,
+   * like the analysts' export, reads once per interval instead of once per append. Default 0.
+   */
+  readonly readIntervalMs?: number;
 }
 
 export interface Subscription {

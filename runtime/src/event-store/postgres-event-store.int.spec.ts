@@ -239,6 +239,42 @@ describe('PostgreSQL event store specifics', () => {
     }
   });
 
+  it('with a read interval, appends that come soon after a read are delivered together once it is over', async () => {
+    const p = prefix();
+    const received: { type: string; at: number }[] = [];
+    const subscription = await store.subscribeToAll({
+      after: await store.headPosition(),
+      filter: { streamPrefixes: [p] },
+      readIntervalMs: 400,
+      onEvent: async (e) => {
+        received.push({ type: e.type, at: performance.now() });
+      },
+    });
+    try {
+      await store.appendToStream(`${p}a`, [event('First')], { expectedRevision: 'no_stream' });
+      await eventually(
+        async () => received.length,
+        (n) => n === 1,
+      );
+      const caughtUp = received[0]?.at ?? 0;
+      for (const type of ['B', 'C', 'D']) {
+        await store.appendToStream(`${p}${type}`, [event(type)], { expectedRevision: 'no_stream' });
+        await sleep(20);
+      }
+      await eventually(
+        async () => received.length,
+        (n) => n === 4,
+      );
+      const later = received.slice(1);
+      expect(later.map((r) => r.type)).toEqual(['B', 'C', 'D']);
+      // Not one read per append: nothing before the interval is over, then all in one read.
+      for (const { at } of later) expect(at - caughtUp).toBeGreaterThanOrEqual(380);
+      expect((later[2]?.at ?? 0) - (later[0]?.at ?? 0)).toBeLessThan(50);
+    } finally {
+      await subscription.close();
+    }
+  });
+
   it('releases the LISTEN connection when a subscription or the store closes', async () => {
     const applicationName = `es-test-${randomUUID().slice(0, 8)}`;
     const own = new PostgresEventStore({ connectionString: url(), application_name: applicationName });

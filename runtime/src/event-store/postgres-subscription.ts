@@ -66,6 +66,7 @@ export class PostgresSubscription implements Subscription {
     private readonly onError: ((error: unknown) => void) | undefined,
     private readonly onClosed: (subscription: PostgresSubscription) => void,
     after: GlobalPosition,
+    private readonly readIntervalMs: number,
   ) {
     this.currentPosition = after;
     this.cursor = after;
@@ -83,6 +84,7 @@ export class PostgresSubscription implements Subscription {
       options.onError,
       onClosed,
       options.after ?? startOfAll,
+      options.readIntervalMs ?? 0,
     );
     listener.on('notification', (message) => subscription.notice(message));
     listener.on('error', (error) => subscription.fail(error));
@@ -132,8 +134,12 @@ export class PostgresSubscription implements Subscription {
 
   private async run(): Promise<void> {
     let recheckMs = MIN_RECHECK_MS;
+    let caughtUpAt: number | undefined;
     try {
       while (!this.closed) {
+        // Woken again soon after catching up: what came meanwhile is read in one go once the interval is over.
+        if (caughtUpAt !== undefined) await this.pause(caughtUpAt + this.readIntervalMs - performance.now());
+        caughtUpAt = undefined;
         this.notified = false;
         const page = await this.reader.readPage(this.cursor, PAGE_SIZE, this.filter);
         for (const event of page.events) {
@@ -143,6 +149,7 @@ export class PostgresSubscription implements Subscription {
           this.cursor = event.position;
         }
         if (page.events.length === PAGE_SIZE) continue;
+        if (this.readIntervalMs > 0) caughtUpAt = performance.now();
 
         // Caught up with everything below the watermark, the filtered-out events included:
         // the next read can start at the watermark instead of rescanning them.
@@ -162,6 +169,12 @@ export class PostgresSubscription implements Subscription {
     } catch (error) {
       this.fail(error);
     }
+  }
+
+  /** Resolves after `ms` whatever arrives meanwhile, or sooner when the subscription closes. */
+  private async pause(ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    while (!this.closed && performance.now() < until) await this.sleep(until - performance.now());
   }
 
   /** Resolves after `ms`, or sooner when a notification arrives or the subscription closes. */

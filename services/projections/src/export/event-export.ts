@@ -163,6 +163,8 @@ export class EventExport {
       // The domain's streams only: messaging's snapshots of long streams are its own cache,
       // rebuilt from these events, and no event analysts could read.
       filter: { streamPrefixes: projectedStreamPrefixes },
+      // Batches leave once per linger anyway: the store is read as often, not once per append.
+      readIntervalMs: this.lingerMs,
       onEvent: (event) => this.accept(event, run),
       onError: (error) => this.fail(error, run),
     });
