@@ -5,6 +5,7 @@ import { ReadModelQueries } from '@chat/projections/read-models';
 import {
   BatchingProducer,
   JsonTopicConsumer,
+  createEventStore,
   createKafka,
   endpointsInEnv,
   ensureTopics,
@@ -36,6 +37,8 @@ async function main(): Promise<void> {
   reportRedisOutages(redis, 'presence', log);
   const mongo = readStoreClient(endpoints.mongoUrl, 'presence', log);
   await mongo.connect();
+  // Only the store's head is read from it (see PresenceOptions.storeHead).
+  const eventStore = await createEventStore(endpoints);
   const kafka = createKafka({ brokers: endpoints.kafkaBrokers, clientId: instanceId });
   await ensureTopics(kafka, [Topic.Presence, Topic.Notifications, Topic.Commands]);
   const producer = kafka.producer(reliableProducerConfig());
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
   const service = new PresenceService({
     store: new PresenceStore(redis, presenceKeyPrefix()),
     queries: new ReadModelQueries(mongo.db()),
+    storeHead: () => eventStore.headPosition(),
     producer: new BatchingProducer(producer),
     instanceId,
     graceMs: intFromEnv(process.env, 'PRESENCE_GRACE_MS', 3_000),
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
     await Promise.race([service.drain(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     await producer.disconnect().catch(() => undefined);
     redis.disconnect();
+    await eventStore.close();
     await mongo.close();
     await shutdownTelemetry();
     process.exit(0);

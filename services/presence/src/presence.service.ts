@@ -10,7 +10,7 @@ import {
 } from '@chat/contracts';
 import type { ReadModelQueries } from '@chat/projections/read-models';
 import { FollowUps } from './follow-ups';
-import { type BatchingProducer, commandMessage } from '@chat/runtime';
+import { type BatchingProducer, type GlobalPosition, commandMessage, comparePositions } from '@chat/runtime';
 import { randomUUID } from 'node:crypto';
 import type { PresenceStore } from './presence-store';
 
@@ -20,6 +20,14 @@ export interface PresenceOptions {
   readonly producer: BatchingProducer;
   /** This instance's name in command metadata (its answers are not awaited). */
   readonly instanceId: string;
+  /**
+   * The head of the event store now. What waits for a user who comes online is read from the
+   * read models, which are written behind the store: a message appended just before the user
+   * came online (found offline at send time) may not show there yet.
+   */
+  readonly storeHead: () => Promise<GlobalPosition>;
+  /** Longest a user's pending deliveries wait for the read models to reach that head. Default 2 s. */
+  readonly readModelsWaitMs?: number;
   /** How long a user with no socket left still counts as online: a reload or a second tab makes no flicker. */
   readonly graceMs: number;
   /** A gateway's lifetime without heartbeats when it reported a socket before its first one. */
@@ -148,11 +156,29 @@ export class PresenceService {
 
   /** Messages that waited for this user to come online. */
   private async deliverPending(userId: string): Promise<void> {
+    // This runs after the user's socket is in Redis, which is what the write side asks when a
+    // message is sent: a message it found them offline for was appended before the head read
+    // here, so once the read models have reached it, the message shows as waiting.
+    await this.readModelsReach(await this.options.storeHead());
     const pending = await this.options.queries.undeliveredFor(userId);
     const commands = pending.flatMap(({ conversationId, messageIds }) => this.delivered(conversationId, messageIds, userId));
     if (commands.length > 0) await this.send(commands);
   }
 
+
+  /** Resolves once the read models show everything up to `head`, or after the bounded wait (then they are read as they are). */
+  private async readModelsReach(head: GlobalPosition): Promise<void> {
+    const deadline = Date.now() + (this.options.readModelsWaitMs ?? 2_000);
+    for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
+      const reached = await this.options.queries.position();
+      if (reached !== undefined && comparePositions(reached, head) >= 0) return;
+      if (Date.now() + delay > deadline) {
+        this.options.log(`the read models did not reach ${head.commit}/${head.prepare} in time; delivering what they show`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 
   /** MarkMessageDelivered for these messages of one conversation, as many commands as the wire's id lists need. */
   private delivered(conversationId: string, messageIds: readonly string[], recipientId: string): Command[] {
