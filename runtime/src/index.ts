@@ -12,6 +12,7 @@ export * from './kafka/command-message';
 export * from './kafka/json-topic-consumer';
 export * from './kafka/timed-offset-commits';
 export * from './bench/record-section';
+export { machineTicks, processCpuTicks } from './bench/proc-cpu';
 export * from './redis/redis-outages';
 export * from './presence/online-users';
 export * from './auth/access-tokens';

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { cpus } from 'node:os';
+import { machineTicks, processCpuTicks } from '@chat/runtime';
 
 /**
  * Where the CPU went during a phase, from /proc (Linux only; elsewhere nothing is reported).
@@ -64,30 +65,6 @@ export class CpuMeter {
     const machine = (end.busyTicks - start.busyTicks) / elapsed;
     const watched = Object.values(processes).reduce((sum, cores) => sum + cores, 0);
     return { machine, processes, others: Math.max(0, machine * this.cores - watched) };
-  }
-}
-
-function machineTicks(): { totalTicks: number; busyTicks: number } | undefined {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-    const fields = line.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal; guest time is already inside user.
-    const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-    return { totalTicks: total, busyTicks: total - idle };
-  } catch {
-    return undefined;
-  }
-}
-
-function processCpuTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces: fields are counted from after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
   }
 }
 
