@@ -194,6 +194,10 @@ export class ProjectionWorker {
       if (this.buffer.length === 0) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
+        // Woken by the first event of a read: the subscription hands over the rest of it in
+        // the same turn of the event loop, so a batch takes the whole read (a message and
+        // its delivery, appended together, leave in one produce) rather than its first event.
+        await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
       const batch = this.buffer.splice(0, this.maxBatch);

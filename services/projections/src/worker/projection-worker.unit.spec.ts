@@ -27,10 +27,13 @@ interface Write {
 /** Stages plans in memory and records each write: when, how many plans, up to which position. */
 class RecordingApplier implements ReadModelApplier {
   readonly writes: Write[] = [];
+  /** Events in each planned batch. */
+  readonly batches: number[] = [];
   private staged: { plans: number; upTo: GlobalPosition | undefined } = { plans: 0, upTo: undefined };
   private planned: GlobalPosition | undefined;
 
   plan(events: readonly RecordedEvent[]): Promise<BatchPlan> {
+    this.batches.push(events.length);
     this.planned = events[events.length - 1]?.position;
     return Promise.resolve({ notifications: [] });
   }
@@ -148,6 +151,16 @@ describe('ProjectionWorker write interval', () => {
     await until(() => applier.writes.length === 1);
     await feed(eventAt(2));
     await until(() => applier.writes.length === 2, 100);
+    await projectionWorker.stop();
+  });
+
+  it('events a subscription hands over in one go are planned as one batch', async () => {
+    const { projectionWorker, applier, feed } = worker(0);
+    await projectionWorker.start();
+    // As a subscription delivers a read: one event after another, each awaited, no pause between.
+    for (const n of [1, 2, 3]) await feed(eventAt(n));
+    await until(() => applier.writes.some((write) => write.upTo === 3n));
+    expect(applier.batches).toEqual([3]);
     await projectionWorker.stop();
   });
 });
