@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from '../infrastructure/local/repo-root';
 import { type RunningInfrastructure, resolveInfrastructure } from '../infrastructure/resolve-infrastructure';
@@ -118,7 +118,24 @@ async function main(): Promise<void> {
   }
   if (!services.some((service) => service.name === 'gateway')) return;
   for (const port of gatewayPorts) await waitUntilHealthy(port, () => stopping);
+  const gateway = services.find((service) => service.name === 'gateway');
+  if (gateway && process.env.NODE_ENV !== 'production' && !stopping) await printDemo(gateway.main, gatewayPorts[0] ?? 3100, infrastructure.env());
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${gatewayPorts.map((port) => `http://localhost:${port}`).join(', ')} (Socket.IO and REST); Ctrl-C stops everything`);
+  if (infrastructure.localDataDir) log(`logs: each service's lines above, prefixed with its name; the servers' in ${join(infrastructure.localDataDir, 'logs')}`);
+}
+
+/**
+ * Development only: demo users with ready tokens and their conversation, created through the
+ * public API on the first start and found again on later ones (the gateway's cli/demo.ts).
+ */
+async function printDemo(gatewayMain: string, port: number, env: Record<string, string>): Promise<void> {
+  const script = join(dirname(gatewayMain), 'cli', 'demo.js');
+  if (!existsSync(script)) return;
+  const child = spawn(process.execPath, [script, `http://127.0.0.1:${port}`], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  prefixLines(child.stdout, 'demo');
+  prefixLines(child.stderr, 'demo');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) log('the demo users could not be set up (see the [demo] lines); the system itself runs');
 }
 
 function gatewayPortsFromEnv(): number[] {
