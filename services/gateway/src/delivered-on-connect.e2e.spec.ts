@@ -1,23 +1,16 @@
 import { type ConversationView } from '@chat/contracts';
 import { waitFor } from '@chat/runtime/testing';
-import { ChatSystem, collect } from './testing/chat-system';
+import { chatSystemForFile, collect } from './testing/chat-system';
 
 // A recipient who comes online just after messages were sent to them while offline: those
 // messages are in the store but, the read models being written behind, not yet where
 // presence reads what waits for a user. Here the read models are written at most every
 // 1.5 s, so that window is wide open on every run.
 
-let system: ChatSystem;
-
-beforeAll(async () => {
-  system = await ChatSystem.start({ env: { READ_MODEL_WRITE_INTERVAL_MS: '1500' } });
-}, 180_000);
-
-afterAll(async () => {
-  await system?.stop();
-});
+const running = chatSystemForFile({ env: { READ_MODEL_WRITE_INTERVAL_MS: '1500' } });
 
 it('messages sent just before their recipient connects are delivered once he is online', async () => {
+  const system = running();
   const alice = await system.user('Alice');
   const bob = await system.user('Bob');
   const created = await system.rest<ConversationView>('POST', '/api/conversations', { token: alice.token, body: { participantIds: [bob.user._id] } });

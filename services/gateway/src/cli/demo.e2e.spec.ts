@@ -1,23 +1,16 @@
 import type { ConversationView } from '@chat/contracts';
 import { DEV_JWT_SECRET } from '@chat/runtime';
 import { DEV_ADMIN_API_KEY } from '../config/gateway-config';
-import { ChatSystem } from '../testing/chat-system';
+import { chatSystemForFile } from '../testing/chat-system';
 import { demoUsers, ensureDemo } from './demo';
 
 // What `npm start` prints for a first run: demo users with working tokens and their
 // conversation, the same on every start.
 
-let system: ChatSystem;
-
-beforeAll(async () => {
-  system = await ChatSystem.start();
-}, 180_000);
-
-afterAll(async () => {
-  await system?.stop();
-});
+const running = chatSystemForFile();
 
 it('creates the demo users and their conversation once, and finds the same on the next start', async () => {
+  const system = running();
   const options = { gatewayUrl: system.url, adminApiKey: DEV_ADMIN_API_KEY, jwtSecret: DEV_JWT_SECRET };
   const first = await ensureDemo(options);
   expect(first.users.map((user) => user.id)).toEqual(demoUsers.map((user) => user._id));

@@ -226,3 +226,21 @@ export function collect<E extends keyof ServerToClientEvents>(socket: ClientSock
   socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) => seen.push(payload)) as never);
   return seen;
 }
+
+/**
+ * One system for a test file: started before its first test, stopped after its last. Call at
+ * the file's top level; the function it returns gives the running system.
+ */
+export function chatSystemForFile(options: Parameters<typeof ChatSystem.start>[0] = {}): () => ChatSystem {
+  let system: ChatSystem | undefined;
+  beforeAll(async () => {
+    system = await ChatSystem.start(options);
+  }, 180_000);
+  afterAll(async () => {
+    await system?.stop();
+  });
+  return () => {
+    if (!system) throw new Error('the chat system is not running (used outside a test?)');
+    return system;
+  };
+}
