@@ -3,16 +3,7 @@ import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { latencyConsumerConfig, topicPartitions } from './kafka';
 import { TimedOffsetCommits } from './timed-offset-commits';
 
-/**
- * One record at a time, in order within a partition; or a partition's fetched records at
- * once, for a consumer whose work merges (several records, one write) and does not depend on
- * their order. Either way a batch's offsets are committed only once it is handled.
- */
-export type RecordHandling<T> =
-  | { readonly handle: (value: T) => void | Promise<void>; readonly handleBatch?: never }
-  | { readonly handleBatch: (values: readonly T[]) => Promise<void>; readonly handle?: never };
-
-interface ConsumerSettings<T> {
+export interface JsonTopicConsumerOptions<T> {
   readonly groupId: string;
   readonly topic: TopicName;
   /** Where a new group starts: the live edge unless told otherwise. */
@@ -27,10 +18,14 @@ interface ConsumerSettings<T> {
    * committing them would be requests to the broker for nothing. Default true.
    */
   readonly commitOffsets?: boolean;
+  /**
+   * One record at a time, in order within a partition; a record's offset is committed only
+   * once it is handled.
+   */
+  readonly handle: (value: T) => void | Promise<void>;
   readonly log?: (line: string) => void;
 }
 
-export type JsonTopicConsumerOptions<T> = ConsumerSettings<T> & RecordHandling<T>;
 
 /**
  * A consumer of one topic of JSON records checked against a contracts schema: records that
@@ -76,26 +71,13 @@ export class JsonTopicConsumer<T> {
       eachBatchAutoResolve: false,
       eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
         this.commits.track(async () => {
-          const taking = (): boolean => isRunning() && !isStale() && this.commits.accepting;
-          const handledUpTo = async (offset: string): Promise<void> => {
-            resolveOffset(offset);
-            if (this.options.commitOffsets !== false) this.commits.handled(topic, batch.partition, offset);
-            await heartbeat();
-          };
-          const { handle, handleBatch } = this.options;
-          if (handleBatch) {
-            const last = batch.messages[batch.messages.length - 1];
-            if (!last || !taking()) return;
-            const values = batch.messages.flatMap((message) => this.parseRecord(batch.partition, message) ?? []);
-            if (values.length > 0) await handleBatch(values.map((value) => value.data));
-            await handledUpTo(last.offset);
-            return;
-          }
           for (const message of batch.messages) {
-            if (!taking()) return;
+            if (!isRunning() || isStale() || !this.commits.accepting) return;
             const value = this.parseRecord(batch.partition, message);
-            if (value !== undefined) await handle?.(value.data);
-            await handledUpTo(message.offset);
+            if (value !== undefined) await this.options.handle(value.data);
+            resolveOffset(message.offset);
+            if (this.options.commitOffsets !== false) this.commits.handled(topic, batch.partition, message.offset);
+            await heartbeat();
           }
         }),
     });

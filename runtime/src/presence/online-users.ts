@@ -42,7 +42,7 @@ export class OnlineUsers implements OnlineLookup {
  * its caller carries on without the answer.
  */
 export function connectOnlineUsers(url: string, log: (line: string) => void, env: NodeJS.ProcessEnv = process.env): { online: OnlineUsers; close: () => void } {
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500, lazyConnect: false });
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500 });
   reportRedisOutages(redis, 'presence reader', log);
   return { online: new OnlineUsers(redis, presenceKeyPrefix(env)), close: () => redis.disconnect() };
 }

@@ -1,4 +1,4 @@
-import { OnlineUsers, userSocketsKey } from '@chat/runtime';
+import { userSocketsKey } from '@chat/runtime';
 import type { Redis } from 'ioredis';
 
 /**
@@ -15,13 +15,10 @@ import type { Redis } from 'ioredis';
  *   seq:<id>           counter                      transitions of a user, for dedupe keys
  */
 export class PresenceStore {
-  private readonly online: OnlineUsers;
-
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    this.online = new OnlineUsers(redis, prefix);
     redis.defineCommand('presenceConnect', {
       numberOfKeys: 7,
       // KEYS: user, gw, gateways, online, offline-due, seq, gw-alive. ARGV: userId, gatewayId,
@@ -159,11 +156,6 @@ export class PresenceStore {
     if (members.length > 0) await this.redis.srem(this.key(`gw:${gatewayId}`), ...members);
     const [left, alive] = await Promise.all([this.redis.scard(this.key(`gw:${gatewayId}`)), this.redis.exists(this.key(`gw-alive:${gatewayId}`))]);
     if (left === 0 && alive === 0) await this.redis.srem(this.key('gateways'), gatewayId);
-  }
-
-  /** Whether the user has a live socket now (not counting a grace period). */
-  hasSockets(userIds: readonly string[]): Promise<boolean[]> {
-    return this.online.hasSockets(userIds);
   }
 }
 

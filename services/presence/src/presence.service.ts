@@ -165,7 +165,6 @@ export class PresenceService {
     if (commands.length > 0) await this.send(commands);
   }
 
-
   /** Resolves once the read models show everything up to `head`, or after the bounded wait (then they are read as they are). */
   private async readModelsReach(head: GlobalPosition): Promise<void> {
     const deadline = Date.now() + (this.options.readModelsWaitMs ?? 2_000);
@@ -200,7 +199,6 @@ export class PresenceService {
     }
     return commands;
   }
-
 
   private async send(commands: readonly Command[]): Promise<void> {
     await this.options.producer.send(Topic.Commands, commands.map(commandMessage));
