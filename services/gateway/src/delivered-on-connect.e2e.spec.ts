@@ -1,4 +1,3 @@
-import { type ConversationView } from '@chat/contracts';
 import { waitFor } from '@chat/runtime/testing';
 import { chatSystemForFile, collect } from './testing/chat-system';
 
@@ -11,11 +10,7 @@ const running = chatSystemForFile({ env: { READ_MODEL_WRITE_INTERVAL_MS: '1500' 
 
 it('messages sent just before their recipient connects are delivered once he is online', async () => {
   const system = running();
-  const alice = await system.user('Alice');
-  const bob = await system.user('Bob');
-  const created = await system.rest<ConversationView>('POST', '/api/conversations', { token: alice.token, body: { participantIds: [bob.user._id] } });
-  if (!created.body.success) throw new Error(created.body.message);
-  const conversationId = created.body.data._id;
+  const { first: alice, second: bob, conversationId } = await system.pair('Alice', 'Bob');
   const aliceSocket = await system.connect(alice.token);
   const delivered = collect(aliceSocket, 'message:delivered');
 

@@ -1,4 +1,4 @@
-import { type ConversationView, type MessagesPageView } from '@chat/contracts';
+import { type MessagesPageView } from '@chat/contracts';
 import { ChatSystem, type ClientSocket, collect, next } from './testing/chat-system';
 
 // Presence and delivery through real clients: online/offline to contacts only, several tabs,
@@ -18,17 +18,6 @@ afterAll(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function pair(a: string, b: string) {
-  const first = await system.user(a);
-  const second = await system.user(b);
-  const created = await system.rest<ConversationView>('POST', '/api/conversations', {
-    token: first.token,
-    body: { participantIds: [second.user._id] },
-  });
-  if (!created.body.success) throw new Error(created.body.message);
-  return { first, second, conversationId: created.body.data._id };
-}
-
 function disconnected(socket: ClientSocket): Promise<void> {
   return new Promise((resolve) => {
     if (socket.disconnected) return resolve();
@@ -39,7 +28,7 @@ function disconnected(socket: ClientSocket): Promise<void> {
 
 describe('user:online and user:offline', () => {
   it('go to the users who share a conversation, not to everyone', async () => {
-    const { first: alice, second: bob } = await pair('Alice', 'Bob');
+    const { first: alice, second: bob } = await system.pair('Alice', 'Bob');
     const carol = await system.user('Carol');
     const bobSocket = await system.connect(bob.token, { gateway: 1 });
     const carolSocket = await system.connect(carol.token);
@@ -55,7 +44,7 @@ describe('user:online and user:offline', () => {
   });
 
   it('a second tab, on another gateway, and a quick reconnect make no flicker', async () => {
-    const { first: alice, second: bob } = await pair('Alice', 'Bob');
+    const { first: alice, second: bob } = await system.pair('Alice', 'Bob');
     const bobSocket = await system.connect(bob.token);
     const onlines = collect(bobSocket, 'user:online');
     const offlines = collect(bobSocket, 'user:offline');
@@ -79,7 +68,7 @@ describe('user:online and user:offline', () => {
   });
 
   it('a gateway killed with SIGKILL takes its users offline by itself, and a new one leaves no ghost', async () => {
-    const { first: alice, second: bob } = await pair('Alice', 'Bob');
+    const { first: alice, second: bob } = await system.pair('Alice', 'Bob');
     const doomed = await system.addGateway();
     const bobSocket = await system.connect(bob.token);
     const online = next(bobSocket, 'user:online', ({ userId }) => userId === alice.user._id);
@@ -104,7 +93,7 @@ describe('user:online and user:offline', () => {
 
 describe('message:delivered', () => {
   it('at send time when the recipient is online (even outside the room), once, to the sender', async () => {
-    const { first: alice, second: bob, conversationId } = await pair('Alice', 'Bob');
+    const { first: alice, second: bob, conversationId } = await system.pair('Alice', 'Bob');
     await system.connect(bob.token, { gateway: 1 });
     await system.connect(bob.token);
     const aliceSocket = await system.connect(alice.token);
@@ -120,7 +109,7 @@ describe('message:delivered', () => {
   });
 
   it('when an offline recipient connects later, once per message', async () => {
-    const { first: alice, second: bob, conversationId } = await pair('Alice', 'Bob');
+    const { first: alice, second: bob, conversationId } = await system.pair('Alice', 'Bob');
     const aliceSocket = await system.connect(alice.token);
     const delivered = collect(aliceSocket, 'message:delivered');
     const ids: string[] = [];

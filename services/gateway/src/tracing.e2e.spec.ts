@@ -78,11 +78,7 @@ const childOf = (parent: ReceivedSpan) => (span: ReceivedSpan) => span.traceId =
 
 describe('tracing', () => {
   it('follows send:message as one trace: gateway → messaging (and its append) → projections → gateway push', async () => {
-    const alice = await system.user('Alice');
-    const bob = await system.user('Bob');
-    const created = await system.rest<ConversationView>('POST', '/api/conversations', { token: alice.token, body: { participantIds: [bob.user._id] } });
-    if (!created.body.success) throw new Error(created.body.message);
-    const conversationId = created.body.data._id;
+    const { first: alice, second: bob, conversationId } = await system.pair('Alice', 'Bob');
     const a = await system.connect(alice.token);
     const b = await system.connect(bob.token);
     for (const socket of [a, b]) await socket.emitWithAck('join:conversation', { conversationId });

@@ -1,4 +1,4 @@
-import type { ClientToServerEvents, ServerToClientEvents, UserView } from '@chat/contracts';
+import type { ClientToServerEvents, ConversationView, ServerToClientEvents, UserView } from '@chat/contracts';
 import { AccessTokens, DEV_JWT_SECRET, endpointsInEnv, freePort, toEndpoints } from '@chat/runtime';
 import { ServiceProcess, buildWorkspaces, waitFor } from '@chat/runtime/testing';
 import { randomUUID } from 'node:crypto';
@@ -176,6 +176,15 @@ export class ChatSystem {
     const answer = await this.rest<UserView>('POST', '/api/users', { body: { name }, headers: { 'x-admin-key': DEV_ADMIN_API_KEY } });
     if (!answer.body.success) throw new Error(`registering ${name} failed: ${answer.status} ${answer.body.message}`);
     return { user: answer.body.data, token: this.tokens.sign(answer.body.data._id) };
+  }
+
+  /** Two registered users and their direct conversation, opened by the first over REST. */
+  async pair(firstName: string, secondName: string): Promise<{ first: { user: UserView; token: string }; second: { user: UserView; token: string }; conversationId: string }> {
+    const first = await this.user(firstName);
+    const second = await this.user(secondName);
+    const created = await this.rest<ConversationView>('POST', '/api/conversations', { token: first.token, body: { participantIds: [second.user._id] } });
+    if (!created.body.success) throw new Error(`opening ${firstName} and ${secondName}'s conversation failed: ${created.status} ${created.body.message}`);
+    return { first, second, conversationId: created.body.data._id };
   }
 
   /** A connected client (rejects with the connect error's message). */
