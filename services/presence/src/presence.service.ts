@@ -8,9 +8,9 @@ import {
   notificationPartitionKey,
   userRoom,
 } from '@chat/contracts';
-import type { ReadModelQueries } from '@chat/projections/read-models';
+import { ReadModelsProgress, type ReadModelQueries } from '@chat/projections/read-models';
 import { FollowUps } from './follow-ups';
-import { type BatchingProducer, type GlobalPosition, commandMessage, comparePositions } from '@chat/runtime';
+import { type BatchingProducer, type GlobalPosition, commandMessage, formatPosition } from '@chat/runtime';
 import { randomUUID } from 'node:crypto';
 import type { PresenceStore } from './presence-store';
 
@@ -46,9 +46,12 @@ export interface PresenceOptions {
 export class PresenceService {
   private readonly startedAt = Date.now();
   private readonly followUps: FollowUps;
+  /** One look at the read models' checkpoint serves every user coming online at once (a connect storm). */
+  private readonly readModels: ReadModelsProgress;
   private offlineDue: (at: number) => void = () => undefined;
 
   constructor(private readonly options: PresenceOptions) {
+    this.readModels = new ReadModelsProgress({ position: () => options.queries.position(), pollMs: 10 });
     // Each follow-up reads a few documents by _id and then waits on Kafka for most of its
     // time: 64 side by side keep up with a connect storm (npm run bench:reads), while the read
     // store sees at most 64 small lookups at once.
@@ -167,16 +170,8 @@ export class PresenceService {
 
   /** Resolves once the read models show everything up to `head`, or after the bounded wait (then they are read as they are). */
   private async readModelsReach(head: GlobalPosition): Promise<void> {
-    const deadline = Date.now() + (this.options.readModelsWaitMs ?? 2_000);
-    for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
-      const reached = await this.options.queries.position();
-      if (reached !== undefined && comparePositions(reached, head) >= 0) return;
-      if (Date.now() + delay > deadline) {
-        this.options.log(`the read models did not reach ${head.commit}/${head.prepare} in time; delivering what they show`);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
+    if (await this.readModels.reach(head, this.options.readModelsWaitMs ?? 2_000)) return;
+    this.options.log(`the read models did not reach ${formatPosition(head)} in time; delivering what they show`);
   }
 
   /** MarkMessageDelivered for these messages of one conversation, as many commands as the wire's id lists need. */

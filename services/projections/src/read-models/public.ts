@@ -8,3 +8,4 @@ export {
   type UndeliveredMessages,
 } from './queries';
 export { ParticipantLists } from './participant-lists';
+export { ReadModelsProgress, type ReadModelsProgressOptions } from './read-models-progress';
