@@ -40,7 +40,9 @@ export function deliveredCommands(
   for (const message of sent) {
     const recipient = message.recipients.find((member) => online.has(member));
     if (recipient === undefined) continue;
-    byRecipient.set(recipient, [...(byRecipient.get(recipient) ?? []), message]);
+    const messages = byRecipient.get(recipient);
+    if (messages) messages.push(message);
+    else byRecipient.set(recipient, [message]);
   }
   const commands: CommandOf<'MarkMessageDelivered'>[] = [];
   for (const [recipientId, messages] of byRecipient) {
