@@ -32,10 +32,11 @@ export interface ProjectionWorkerOptions {
   /** Documents planned and not yet written before planning waits for the writes. */
   readonly maxStaged?: number;
   /**
-   * Least time between the starts of two read-model writes. A write costs the read store
-   * about the same whether it carries one message or fifty, and a busy timeline page is
-   * rewritten whole each time: spacing the writes lets each take what arrived meanwhile. The
-   * notifications never wait for it; a REST read after a send waits at most this much longer.
+   * Least time between the starts of two read-model writes. Each write is a command per read
+   * model and a checkpoint whatever it carries, and a timeline page or conversation changed
+   * several times meanwhile is rewritten whole once instead of each time: spacing the writes
+   * lets each take what arrived meanwhile. The notifications never wait for it; a REST read
+   * after a send waits at most this much longer.
    */
   readonly writeIntervalMs?: number;
   /**
